@@ -1,0 +1,53 @@
+# The two commands that matter: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint format typecheck openapi openapi-check check clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s); set PYTHON=python3.11" % sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall when the dependencies change.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@# PostgreSQL server binaries for the embedded database, only where the machine has none.
+	@$(BIN)/python -c 'from service.kit.embedded_pg import find_bin_dir; find_bin_dir()' 2>/dev/null \
+		|| $(BIN)/python -m pip install --quiet --only-binary=:all: "pgserver>=0.1.4" \
+		|| echo "note: no PostgreSQL binaries and no pgserver wheel for this platform; set DATABASE_URL or install PostgreSQL"
+	@touch $(STAMP)
+
+## Run the service (embedded PostgreSQL under .data/ unless DATABASE_URL is set).
+run: $(STAMP)
+	$(BIN)/koshiki run
+
+## Run the whole test suite against a real PostgreSQL (TEST_DATABASE_URL, else the embedded one).
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check service tests migrations bench
+	$(BIN)/ruff format --check service tests migrations bench
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix service tests migrations bench
+	$(BIN)/ruff format service tests migrations bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy service
+
+## Regenerate the committed OpenAPI document from the code.
+openapi: $(STAMP)
+	$(BIN)/koshiki openapi export
+
+## Fail when the committed OpenAPI document differs from what the code serves.
+openapi-check: $(STAMP)
+	$(BIN)/koshiki openapi export --check
+
+check: lint typecheck openapi-check test
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Koshiki: the back end public agencies trust with their official social media accounts."""

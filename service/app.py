@@ -1,0 +1,169 @@
+"""The Litestar application: routes, error handling, middleware, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar, Request
+from litestar.config.cors import CORSConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.types import ASGIApp, ControllerRouterHandler
+
+from service.config import Settings
+from service.guidelines.routes import GuidelineController, guideline_schema
+from service.health.routes import healthz, readyz
+from service.kit.auth import AuthenticationMiddleware
+from service.kit.clock import Clock, SystemClock
+from service.kit.db import Database, role_problems
+from service.kit.deps import DEPENDENCIES
+from service.kit.errors import PROBLEM_TYPES, TYPE_PREFIX, Msg, ProblemError, handle_exception
+from service.kit.logging import access_log_middleware
+from service.kit.migrate import head_revision
+from service.kit.requestid import request_id_middleware
+from service.tenants.routes import TenantController, UnitController
+
+API_VERSION = "0.1.0"
+
+ROUTES: list[ControllerRouterHandler] = [
+    healthz,
+    readyz,
+    guideline_schema,
+    TenantController,
+    UnitController,
+    GuidelineController,
+]
+
+DESCRIPTION = f"""
+Koshiki keeps each public agency's guideline configuration, the register of its official social
+media accounts, its contractor agreements and its closure workflows.
+
+**Authentication.** Send `Authorization: Bearer <token>`. Platform operators get a token from
+`koshiki tokens create`.
+
+**Errors** are RFC 9457 problem details (`application/problem+json`), in Japanese by default or
+English with `Accept-Language: en`. The `type` of each is one of:
+{chr(10).join(f"- `{TYPE_PREFIX}{name}` ({status})" for name, status in PROBLEM_TYPES.items())}
+
+Validation errors list every violation in `errors`, each with a JSON Pointer (`pointer`) into the
+body or the name of the query/path `parameter`. Every response carries `X-Request-ID`.
+
+**Concurrency.** Reads of a single resource return an `ETag`; updates need `If-Match` with it
+(428 without, 412 when someone changed it meanwhile). Creating requests accept `Idempotency-Key`.
+
+**Lists** are cursor-paginated: pass `next_cursor` back as `cursor` until it is null.
+"""
+
+
+class KoshikiApp(Litestar):
+    def _create_asgi_handler(self) -> ASGIApp:
+        # Wrap the whole handler, router included, so unknown routes and CORS preflights also
+        # get a request id and an access-log line (route-level middleware would miss them).
+        return request_id_middleware(access_log_middleware(super()._create_asgi_handler()))
+
+
+def _openapi() -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Koshiki API",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                "bearer": SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    description="A `koshiki_…` API token (or, for staff, an access JWT).",
+                )
+            }
+        ),
+        security=[{"bearer": []}],
+        tags=[
+            Tag(name="Operations", description="Probes for load balancers and orchestrators."),
+            Tag(name="Tenants", description="Public agencies (platform operators create them)."),
+            Tag(name="Units", description="Divisions inside a tenant that own accounts (所属)."),
+            Tag(name="Guideline configuration", description="Each tenant's own rules, versioned."),
+        ],
+        use_handler_docstrings=True,
+    )
+
+
+async def require_json_body(request: Request[Any, Any, Any]) -> None:
+    """415 for a body that is not JSON, on every route that reads one."""
+    if request.method not in {"POST", "PUT", "PATCH"} or request.route_handler.parsed_data_field is None:
+        return
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "application/json" or media_type.endswith("+json"):
+        return
+    raise ProblemError(
+        "unsupported-media-type", Msg("detail.unsupported-media-type", {"received": media_type or "(none)"})
+    )
+
+
+def create_app(settings: Settings, *, db: Database | None = None, clock: Clock | None = None) -> Litestar:
+    database = db or Database(
+        settings.require_database_url(),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        name="koshiki-api",
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with database.sessionmaker() as session:
+            problems = await role_problems(session)
+        if problems:
+            raise RuntimeError(
+                "Refusing to serve: " + "; ".join(problems) + ". Row-level security would not protect tenants. "
+                "Connect as koshiki_app (README: Database roles)."
+            )
+        try:
+            yield
+        finally:
+            if db is None:  # a database passed in belongs to the caller
+                await database.dispose()
+
+    app = KoshikiApp(
+        route_handlers=ROUTES,
+        dependencies=DEPENDENCIES,
+        exception_handlers={Exception: handle_exception},
+        middleware=[
+            DefineMiddleware(
+                AuthenticationMiddleware,
+                exclude=["^/schema", "^/healthz$", "^/readyz$"],
+            )
+        ],
+        before_request=require_json_body,
+        cors_config=CORSConfig(
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "Accept-Language",
+                "X-Request-ID",
+            ],
+            expose_headers=["ETag", "X-Request-ID", "Retry-After", "Idempotent-Replayed", "Content-Language"],
+            allow_credentials=False,
+            max_age=600,
+        )
+        if settings.cors_origins
+        else None,
+        openapi_config=_openapi(),
+        request_max_body_size=settings.max_body_bytes,
+        lifespan=[lifespan],
+        logging_config=None,
+        debug=False,
+    )
+    app.state.db = database
+    app.state.clock = clock or SystemClock()
+    app.state.settings = settings
+    app.state.head_revision = head_revision(settings.home)
+    return app

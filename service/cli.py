@@ -1,0 +1,447 @@
+"""`koshiki`: run the service and look after it.
+
+\b
+    koshiki run                  migrate, load presets, serve (embedded PostgreSQL without DATABASE_URL)
+    koshiki migrate              apply migrations (as the owner role)
+    koshiki tenants load FILE…   load tenant presets, idempotently
+    koshiki tokens create        issue a platform-operator API token (printed once)
+    koshiki tokens list|revoke   manage platform-operator tokens
+    koshiki openapi export       write openapi/openapi.json (--check: fail when it differs)
+    koshiki db url               the database URL in use (embedded included), for psql
+    koshiki db bootstrap URL     create the database and its roles on a server you bring
+    koshiki permissions          the permission matrix, as Markdown
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import os
+import signal
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+
+from service.config import ConfigError, Settings
+from service.kit.clock import SystemClock
+from service.kit.db import Database, describe_url, plain_url, set_platform
+from service.kit.permissions import ALL_PERMISSIONS, MATRIX, Role, permissions_of
+
+EMBEDDED_DATABASE = "koshiki"
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def database(settings: Settings, *, keep_running: bool = False) -> Iterator[Settings]:
+    """Settings with database URLs: DATABASE_URL's server, or the embedded one (started if needed,
+    and stopped afterwards if this command started it, unless `keep_running`)."""
+    if settings.database_url:
+        yield settings
+        return
+    from service.kit.dbadmin import bootstrap
+    from service.kit.embedded_pg import EmbeddedPostgres
+
+    server = EmbeddedPostgres(settings.data_dir / "postgres", settings.embedded_pg_port)
+    try:
+        server.start()
+        app_url, owner_url = asyncio.run(bootstrap(server.admin_url(), EMBEDDED_DATABASE))
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    try:
+        yield settings.with_database(app_url, owner_url)
+    finally:
+        if server.started_here and not keep_running:
+            server.stop()
+
+
+@click.group(help=__doc__)
+def main() -> None:
+    pass
+
+
+# ---- run ------------------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (HOST, default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port (PORT, default 8000).")
+@click.option("--workers", type=int, default=None, help="Worker processes (WEB_CONCURRENCY, default 1).")
+@click.option("--no-migrate", is_flag=True, help="Do not apply migrations first.")
+@click.option("--no-presets", is_flag=True, help="Do not load the tenant presets from tenants/.")
+def run(host: str | None, port: int | None, workers: int | None, no_migrate: bool, no_presets: bool) -> None:
+    """Migrate, load the tenant presets, and serve the API."""
+    import uvicorn
+
+    from service.kit.logging import configure_logging
+
+    settings = _settings()
+    if host:
+        os.environ["HOST"] = host
+    if port:
+        os.environ["PORT"] = str(port)
+    settings = _settings()
+    configure_logging(settings.log_level)
+    embedded = settings.database_url is None
+    with database(settings) as ready:
+        if not no_migrate:
+            _migrate(ready)
+        if not no_presets:
+            _load_presets(ready, sorted(ready.tenants_dir.glob("*.json")))
+        token = _dev_token(ready) if embedded and ready.environment != "production" else None
+        # Child worker processes read their settings from the environment.
+        os.environ["DATABASE_URL"] = ready.require_database_url()
+        if ready.migration_database_url:
+            os.environ["MIGRATION_DATABASE_URL"] = ready.migration_database_url
+        _banner(ready, embedded, token)
+        # Uvicorn shuts down gracefully on SIGTERM and then re-raises it; turning it into an
+        # ordinary exit lets the `finally` above stop the embedded PostgreSQL too.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        uvicorn.run(
+            "service.asgi:app_factory",
+            factory=True,
+            host=ready.host,
+            port=ready.port,
+            workers=workers or int(os.environ.get("WEB_CONCURRENCY", "1")),
+            log_config=None,
+            proxy_headers=True,
+            forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            server_header=False,
+        )
+
+
+def _banner(settings: Settings, embedded: bool, token: str | None) -> None:
+    base = settings.base_url
+    lines = [
+        "",
+        "Koshiki is starting.",
+        f"  API:        {base}/v1",
+        f"  API docs:   {base}/schema  (OpenAPI JSON: {base}/schema/openapi.json)",
+        f"  Health:     {base}/healthz   Ready: {base}/readyz",
+        f"  Database:   {describe_url(settings.require_database_url())}"
+        + ("  (embedded, .data/postgres)" if embedded else ""),
+        "",
+        "Authenticate with a bearer token:",
+    ]
+    if token:
+        lines += [
+            "  A platform-operator token for this session (valid 24 hours):",
+            f"    export KOSHIKI_TOKEN={token}",
+            f'    curl -H "Authorization: Bearer $KOSHIKI_TOKEN" {base}/v1/tenants',
+        ]
+    else:
+        lines += [
+            "  .venv/bin/koshiki tokens create --name me   # prints a token once",
+            f'  curl -H "Authorization: Bearer <token>" {base}/v1/tenants',
+        ]
+    click.echo("\n".join(lines) + "\n")
+
+
+def _dev_token(settings: Settings) -> str:
+    """A short-lived platform token for the embedded development server; earlier ones are revoked."""
+    from sqlalchemy import update
+
+    from service.tokens.models import ApiToken
+    from service.tokens.service import issue_token
+
+    async def go() -> str:
+        db = Database(settings.require_database_url(), pool_size=1, name="koshiki-cli")
+        clock = SystemClock()
+        try:
+            async with db.unit_of_work() as session:
+                await set_platform(session)
+                await session.execute(
+                    update(ApiToken)
+                    .where(
+                        ApiToken.name == "make run",
+                        ApiToken.revoked_at.is_(None),
+                        ApiToken.tenant_id.is_(None),
+                    )
+                    .values(revoked_at=clock.now(), revoked_by="make run")
+                )
+                _, secret = await issue_token(
+                    session,
+                    clock,
+                    role=Role.PLATFORM_OPERATOR,
+                    tenant_id=None,
+                    name="make run",
+                    scopes=permissions_of(Role.PLATFORM_OPERATOR),
+                    expires_at=clock.now() + dt.timedelta(hours=24),
+                    created_by="koshiki run",
+                    description="Issued for a local development session.",
+                )
+                return secret
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+# ---- migrate -------------------------------------------------------------------------------------
+
+
+def _migrate(settings: Settings) -> None:
+    from service.kit.migrate import upgrade_sync
+
+    try:
+        upgrade_sync(settings.require_migration_url())
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except Exception as exc:
+        raise click.ClickException(f"migration failed: {exc}") from exc
+
+
+@main.command()
+def migrate() -> None:
+    """Apply the Alembic migrations as the owner role."""
+    with database(_settings()) as settings:
+        _migrate(settings)
+        click.echo("database is at the latest revision")
+
+
+# ---- tenants ---------------------------------------------------------------------------------------
+
+
+@main.group()
+def tenants() -> None:
+    """Tenant presets."""
+
+
+def _load_presets(settings: Settings, files: list[Path]) -> None:
+    from service.tenants.presets import PresetError, load_preset, read_preset
+
+    try:
+        presets = [(path, read_preset(path)) for path in files]
+    except PresetError as exc:
+        raise click.ClickException(exc.describe()) from exc
+
+    async def go() -> None:
+        db = Database(settings.require_database_url(), pool_size=1, name="koshiki-cli")
+        try:
+            for path, preset in presets:
+                async with db.unit_of_work() as session:
+                    result = await load_preset(session, SystemClock(), preset)
+                state = "created" if result.tenant_created else "updated"
+                version = (
+                    f"guideline v{result.guideline_version}" if result.guideline_version else "guideline unchanged"
+                )
+                click.echo(
+                    f"{path.name}: tenant {result.slug} {state}; units +{result.units_created} "
+                    f"~{result.units_updated}; {version}"
+                )
+        finally:
+            await db.dispose()
+
+    asyncio.run(go())
+
+
+@tenants.command("load")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def tenants_load(files: tuple[Path, ...]) -> None:
+    """Load tenant presets (safe to repeat)."""
+    with database(_settings()) as settings:
+        _load_presets(settings, list(files))
+
+
+# ---- tokens ----------------------------------------------------------------------------------------
+
+
+@main.group()
+def tokens() -> None:
+    """Platform-operator API tokens."""
+
+
+@tokens.command("create")
+@click.option("--name", required=True, help="What the token is for, e.g. who holds it.")
+@click.option("--expires-in-days", type=click.IntRange(1, 3650), default=90, show_default=True)
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(sorted(ALL_PERMISSIONS)),
+    help="Limit the token to these permissions (repeatable; default: all of a platform operator's).",
+)
+def tokens_create(name: str, expires_in_days: int, scopes: tuple[str, ...]) -> None:
+    """Issue a platform-operator token. The secret is printed once and stored only as a hash."""
+    from service.tokens.service import issue_token
+
+    with database(_settings()) as settings:
+
+        async def go() -> tuple[Any, str]:
+            db = Database(settings.require_database_url(), pool_size=1, name="koshiki-cli")
+            clock = SystemClock()
+            try:
+                async with db.unit_of_work() as session:
+                    await set_platform(session)
+                    return await issue_token(
+                        session,
+                        clock,
+                        role=Role.PLATFORM_OPERATOR,
+                        tenant_id=None,
+                        name=name,
+                        scopes=frozenset(scopes) or permissions_of(Role.PLATFORM_OPERATOR),
+                        expires_at=clock.now() + dt.timedelta(days=expires_in_days),
+                        created_by=f"cli:{os.environ.get('USER', 'unknown')}",
+                    )
+            finally:
+                await db.dispose()
+
+        token, secret = asyncio.run(go())
+        click.echo(
+            f"id:       {token.id}\nexpires:  {token.expires_at.isoformat()}\nscopes:   {' '.join(token.scopes)}"
+        )
+        click.echo("token (shown once, keep it safe):", err=True)
+        click.echo(secret)
+
+
+@tokens.command("list")
+def tokens_list() -> None:
+    """List platform-operator tokens (never their secrets)."""
+    from service.tokens.repository import TokensRepository
+
+    with database(_settings()) as settings:
+
+        async def go() -> list[Any]:
+            db = Database(settings.require_database_url(), pool_size=1, name="koshiki-cli")
+            try:
+                async with db.unit_of_work() as session:
+                    await set_platform(session)
+                    return await TokensRepository(session, None).all()
+            finally:
+                await db.dispose()
+
+        for token in asyncio.run(go()):
+            state = "revoked" if token.revoked_at else "active"
+            used = token.last_used_at.isoformat() if token.last_used_at else "never"
+            click.echo(f"{token.id}  {token.token_prefix}…  {state:7}  {token.name!r}  last used {used}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=click.UUID)
+def tokens_revoke(token_id: uuid.UUID) -> None:
+    """Revoke a platform-operator token at once."""
+    from service.tokens.repository import TokensRepository
+    from service.tokens.service import revoke_token
+
+    with database(_settings()) as settings:
+
+        async def go() -> bool:
+            db = Database(settings.require_database_url(), pool_size=1, name="koshiki-cli")
+            try:
+                async with db.unit_of_work() as session:
+                    await set_platform(session)
+                    token = await TokensRepository(session, None).get(token_id)
+                    if token is None:
+                        return False
+                    await revoke_token(session, SystemClock(), token, f"cli:{os.environ.get('USER', 'unknown')}")
+                    return True
+            finally:
+                await db.dispose()
+
+        if not asyncio.run(go()):
+            raise click.ClickException(f"no platform token {token_id}")
+        click.echo(f"revoked {token_id}")
+
+
+# ---- openapi ----------------------------------------------------------------------------------------
+
+
+def openapi_document() -> dict[str, Any]:
+    from service.app import create_app
+
+    settings = Settings(database_url="postgresql://unused@localhost/unused", migration_database_url=None)
+    app = create_app(settings)
+    schema: dict[str, Any] = app.openapi_schema.to_schema()
+    return schema
+
+
+def render_openapi() -> str:
+    return json.dumps(openapi_document(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+@main.group()
+def openapi() -> None:
+    """The OpenAPI document."""
+
+
+@openapi.command("export")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--check", is_flag=True, help="Exit 1 when the committed document differs from the code's.")
+def openapi_export(output: Path | None, check: bool) -> None:
+    """Write the OpenAPI document generated from the code (default: openapi/openapi.json)."""
+    target = output or (_settings().home / "openapi" / "openapi.json")
+    rendered = render_openapi()
+    if check:
+        current = target.read_text(encoding="utf-8") if target.exists() else ""
+        if current != rendered:
+            raise click.ClickException(
+                f"{target} is out of date with the code: run `make openapi` (koshiki openapi export) and commit it"
+            )
+        click.echo(f"{target} matches the code")
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(rendered, encoding="utf-8")
+    click.echo(f"wrote {target}")
+
+
+# ---- db ----------------------------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """The database."""
+
+
+@db.command("url")
+@click.option("--owner", is_flag=True, help="The owner (migration) role's URL instead of the application's.")
+def db_url(owner: bool) -> None:
+    """Print the database URL in use (starting the embedded server if needed, and leaving it running)."""
+    with database(_settings(), keep_running=True) as settings:
+        url = settings.require_migration_url() if owner else settings.require_database_url()
+        click.echo(plain_url(url))
+
+
+@db.command("bootstrap")
+@click.argument("admin_url")
+@click.option("--database", "database_name", default="koshiki", show_default=True)
+@click.option("--owner-password", envvar="KOSHIKI_OWNER_PASSWORD", default=None)
+@click.option("--app-password", envvar="KOSHIKI_APP_PASSWORD", default=None)
+def db_bootstrap(admin_url: str, database_name: str, owner_password: str | None, app_password: str | None) -> None:
+    """Create the database and the koshiki_owner, koshiki_app and koshiki_definer roles, given a
+    superuser's URL. Prints the DATABASE_URL and MIGRATION_DATABASE_URL to use."""
+    from service.kit.dbadmin import bootstrap
+
+    app_url, owner_url = asyncio.run(
+        bootstrap(admin_url, database_name, owner_password=owner_password, app_password=app_password)
+    )
+    # Passwords stay out of the output (and so out of logs); put them in where it shows ***.
+    click.echo(f"DATABASE_URL={describe_url(app_url)}\nMIGRATION_DATABASE_URL={describe_url(owner_url)}")
+
+
+# ---- permissions ----------------------------------------------------------------------------------------
+
+
+@main.command()
+def permissions() -> None:
+    """Print the permission matrix (Markdown), generated from the code's single table."""
+    roles = list(Role)
+    click.echo("| permission | " + " | ".join(r.value for r in roles) + " |")
+    click.echo("|---|" + "---|" * len(roles))
+    for name, (holders, ja, en) in MATRIX.items():
+        marks = " | ".join("✓" if r in holders else "" for r in roles)
+        click.echo(f"| `{name}` {ja} / {en} | {marks} |")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

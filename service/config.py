@@ -1,0 +1,114 @@
+"""Settings, read once from the environment.
+
+Every variable is listed in the README's configuration table; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+def project_home() -> Path:
+    """The directory holding `tenants/`, `migrations/` and `.data/`.
+
+    `KOSHIKI_HOME` wins (the Docker image sets it); otherwise the checkout this package sits in.
+    """
+    if home := os.environ.get("KOSHIKI_HOME"):
+        return Path(home).resolve()
+    return Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _list(name: str) -> tuple[str, ...]:
+    raw = os.environ.get(name, "")
+    return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    # The application role: neither owner, superuser nor BYPASSRLS (checked at start-up).
+    database_url: str | None
+    # The owner role, used only for migrations.
+    migration_database_url: str | None
+    environment: str = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_base_url: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    max_body_bytes: int = 1_048_576
+    log_level: str = "INFO"
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    embedded_pg_port: int = 54329
+    home: Path = field(default_factory=project_home)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        environment = os.environ.get("KOSHIKI_ENV", "development").strip().lower()
+        if environment not in {"development", "production", "test"}:
+            raise ConfigError(f"KOSHIKI_ENV must be development, production or test, got {environment!r}")
+        return cls(
+            database_url=os.environ.get("DATABASE_URL") or None,
+            migration_database_url=os.environ.get("MIGRATION_DATABASE_URL") or None,
+            environment=environment,
+            host=os.environ.get("HOST", "127.0.0.1"),
+            port=_int("PORT", 8000, minimum=1),
+            public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            cors_origins=_list("CORS_ORIGINS"),
+            max_body_bytes=_int("MAX_BODY_BYTES", 1_048_576, minimum=1024),
+            log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+            db_pool_size=_int("DB_POOL_SIZE", 10, minimum=1),
+            db_max_overflow=_int("DB_MAX_OVERFLOW", 10),
+            embedded_pg_port=_int("EMBEDDED_PG_PORT", 54329, minimum=1),
+        )
+
+    def with_database(self, database_url: str, migration_database_url: str) -> Settings:
+        return replace(self, database_url=database_url, migration_database_url=migration_database_url)
+
+    @property
+    def base_url(self) -> str:
+        host = "127.0.0.1" if self.host in {"0.0.0.0", "::"} else self.host  # noqa: S104 - display only
+        return self.public_base_url or f"http://{host}:{self.port}"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / ".data"
+
+    @property
+    def tenants_dir(self) -> Path:
+        return self.home / "tenants"
+
+    def require_database_url(self) -> str:
+        if not self.database_url:
+            raise ConfigError(
+                "DATABASE_URL is not set. Run `koshiki run` to use the embedded PostgreSQL, "
+                "or set DATABASE_URL to the application role's connection URL."
+            )
+        return self.database_url
+
+    def require_migration_url(self) -> str:
+        url = self.migration_database_url
+        if not url:
+            raise ConfigError(
+                "MIGRATION_DATABASE_URL is not set: migrations run as the owner role, not the application "
+                "role of DATABASE_URL. See the README, 'Database roles'."
+            )
+        return url

@@ -1,0 +1,211 @@
+"""/v1/tenants/{tenant_id}/guideline: the configuration in force, its versions and their diffs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.guidelines import service
+from service.guidelines.models import GuidelineVersion
+from service.guidelines.repository import GuidelineRepository
+from service.guidelines.schemas import (
+    GuidelineDiff,
+    GuidelineVersionCreate,
+    GuidelineVersionRead,
+    GuidelineVersionSummary,
+)
+from service.kit.auth import Principal, requires
+from service.kit.clock import Clock, local_today
+from service.kit.errors import not_found
+from service.kit.http import (
+    DEFAULT_LIMIT,
+    ETAG_HEADER,
+    Cursor,
+    IdempotencyKey,
+    IfMatch,
+    Limit,
+    Page,
+    cursor_value,
+    encode_cursor,
+    etag,
+    problems,
+    require_if_match,
+)
+from service.kit.idempotency import idempotent
+from service.tenants.repository import TenantsRepository
+
+
+def version_read(row: GuidelineVersion) -> GuidelineVersionRead:
+    return msgspec.convert(row, GuidelineVersionRead, from_attributes=True)
+
+
+def _read_response(row: GuidelineVersion) -> Response[GuidelineVersionRead]:
+    return Response(version_read(row), headers={"ETag": etag(row.version)})
+
+
+async def _tenant_today(session: AsyncSession, tenant_id: uuid.UUID, clock: NamedDependency[Clock]) -> dt.date:
+    tenant = await TenantsRepository(session).get(tenant_id)
+    if tenant is None:
+        raise not_found("tenant")
+    return local_today(clock, tenant.time_zone)
+
+
+class GuidelineController(Controller):
+    path = "/v1/tenants/{tenant_id:uuid}/guideline"
+    tags = ["Guideline configuration"]
+
+    @get(
+        "/",
+        operation_id="getGuidelineInForce",
+        summary="The guideline configuration in force today, or on a given date",
+        guards=[requires("config:read")],
+        responses=problems(401, 403, 404, 422),
+        response_headers=ETAG_HEADER,
+    )
+    async def in_force(
+        self,
+        current_tenant_id: NamedDependency[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        on: Annotated[
+            dt.date | None,
+            Parameter(description="The date to ask about; today in the tenant's time zone if omitted."),
+        ] = None,
+    ) -> Response[GuidelineVersionRead]:
+        """The version whose effective date is the latest not after the date asked about."""
+        day = on or await _tenant_today(db_session, current_tenant_id, clock)
+        row = await GuidelineRepository(db_session, current_tenant_id).in_force(day)
+        if row is None:
+            raise not_found("guideline-version")
+        return _read_response(row)
+
+    @post(
+        "/versions",
+        operation_id="createGuidelineVersion",
+        summary="Record a new version of the guideline configuration",
+        guards=[requires("config:write")],
+        responses=problems(401, 403, 404, 409, 412, 413, 415, 422),
+        response_headers=ETAG_HEADER,
+    )
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        current_tenant_id: NamedDependency[uuid.UUID],
+        data: JSONBody[GuidelineVersionCreate],
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        principal: NamedDependency[Principal],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[GuidelineVersionRead]:
+        """The whole document is validated (JSON Schema, then the cross-field rules); on any violation
+        nothing is stored and the 422 lists every one. Send If-Match with the latest version's ETag
+        to be sure nobody recorded another version since you read it."""
+
+        async def run() -> Response[GuidelineVersionRead]:
+            repo = GuidelineRepository(db_session, current_tenant_id)
+            if if_match is not None:
+                latest = await repo.latest()
+                require_if_match(request, latest.version if latest else 0)
+            effective = data.effective_from or await _tenant_today(db_session, current_tenant_id, clock)
+            row = await service.create_version(
+                repo, clock, principal, document=data.document, reason=data.reason, effective_from=effective
+            )
+            response = _read_response(row)
+            response.status_code = 201
+            return response
+
+        return await idempotent(request, db_session, idempotency_key, current_tenant_id, run)
+
+    @get(
+        "/versions",
+        operation_id="listGuidelineVersions",
+        summary="List versions, newest first",
+        guards=[requires("config:read")],
+        responses=problems(401, 403, 404, 422),
+    )
+    async def list_versions(
+        self,
+        current_tenant_id: NamedDependency[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Page[GuidelineVersionSummary]:
+        repo = GuidelineRepository(db_session, current_tenant_id)
+        query = repo.select().order_by(GuidelineVersion.version.desc()).limit(limit + 1)
+        before = cursor_value(cursor, int)
+        if before is not None:
+            query = query.where(GuidelineVersion.version < before)
+        rows = list((await db_session.execute(query)).scalars())
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page(
+            items=[msgspec.convert(r, GuidelineVersionSummary, from_attributes=True) for r in rows],
+            next_cursor=encode_cursor([rows[-1].version]) if more else None,
+        )
+
+    @get(
+        "/versions/{version:int}",
+        operation_id="getGuidelineVersion",
+        summary="Read one version",
+        guards=[requires("config:read")],
+        responses=problems(401, 403, 404),
+        response_headers=ETAG_HEADER,
+    )
+    async def read_version(
+        self,
+        current_tenant_id: NamedDependency[uuid.UUID],
+        version: FromPath[int],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[GuidelineVersionRead]:
+        return _read_response(await service.get_version(GuidelineRepository(db_session, current_tenant_id), version))
+
+    @get(
+        "/diff",
+        operation_id="diffGuidelineVersions",
+        summary="What changed between two versions",
+        guards=[requires("config:read")],
+        responses=problems(401, 403, 404, 422),
+    )
+    async def diff(
+        self,
+        current_tenant_id: NamedDependency[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        from_version: Annotated[int, QueryParameter(name="from", ge=1, description="The older version.")],
+        to_version: Annotated[int, QueryParameter(name="to", ge=1, description="The newer version.")],
+    ) -> GuidelineDiff:
+        repo = GuidelineRepository(db_session, current_tenant_id)
+        before = await service.get_version(repo, from_version)
+        after = await service.get_version(repo, to_version)
+        return GuidelineDiff(
+            from_version=from_version,
+            to_version=to_version,
+            changes=service.diff(before.document, after.document),
+        )
+
+
+@get(
+    "/v1/guideline-schema",
+    operation_id="getGuidelineSchema",
+    summary="The JSON Schema of guideline configurations",
+    tags=["Guideline configuration"],
+    exclude_from_auth=True,
+    security=[],
+    cache_control=None,
+    responses=problems(),
+)
+async def guideline_schema() -> Response[dict[str, Any]]:
+    """Draft 2020-12. Every property has a Japanese `description` and an English `x-description-en`,
+    so a front end can build its editing form from it."""
+    return Response(
+        service.guideline_schema(),
+        media_type="application/schema+json",
+        headers={"Cache-Control": "public, max-age=300"},
+    )

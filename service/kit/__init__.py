@@ -1,0 +1,1 @@
+"""The shared kernel: database, errors, identity, time, HTTP helpers. Small on purpose."""

@@ -1,0 +1,134 @@
+"""PostgreSQL access: the engine, the unit of work, and the tenant context row-level security reads.
+
+A unit of work is one transaction. It commits in exactly one place: when the request handler (or
+an actor, or a CLI command) returns without error. Services only flush. A failed commit raises,
+so the caller answers an error, never a 2xx.
+
+Row-level security decides what the application role can see from two transaction-local settings:
+`app.tenant_id` (the tenant being acted on) and `app.platform` ('on' for a platform operator's
+platform-wide work). Neither set means no tenant rows at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+
+APP_ROLE = "koshiki_app"
+DEFINER_ROLE = "koshiki_definer"
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def async_url(url: str) -> str:
+    """Accept the usual `postgresql://` form and select the asyncpg driver."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgresql", "postgres", "postgresql+asyncpg"}:
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    else:
+        raise ValueError(f"not a PostgreSQL URL: {parsed.render_as_string(hide_password=True)}")
+    return parsed.render_as_string(hide_password=False)
+
+
+def plain_url(url: str) -> str:
+    """The libpq form (`postgresql://…`) an operator can hand to psql."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+class Database:
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10, name: str = "koshiki") -> None:
+        self.engine: AsyncEngine = create_async_engine(
+            async_url(url),
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=True,
+            connect_args={
+                # JIT compiles plans for big analytic queries; for short OLTP statements it only costs.
+                "server_settings": {"jit": "off", "application_name": name},
+            },
+        )
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """One transaction, committed on success and rolled back on any error."""
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+
+
+async def set_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Scope the current transaction to one tenant (row-level security reads it)."""
+    await session.execute(text("SELECT set_config('app.tenant_id', :tenant_id, true)"), {"tenant_id": str(tenant_id)})
+
+
+async def set_platform(session: AsyncSession) -> None:
+    """Let the current transaction see platform-wide rows (tenants, platform tokens)."""
+    await session.execute(text("SELECT set_config('app.platform', 'on', true)"))
+
+
+async def role_problems(session: AsyncSession) -> list[str]:
+    """Why the connected role must not serve requests, if it must not (empty when it is safe).
+
+    Row-level security does not bind superusers or BYPASSRLS roles, and an owner could switch it
+    off; the application therefore refuses to run as any of them.
+    """
+    row = (
+        await session.execute(
+            text(
+                """
+                SELECT r.rolname, r.rolsuper, r.rolbypassrls,
+                       EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                               WHERE n.nspname = current_schema() AND c.relowner = r.oid
+                                 AND c.relkind IN ('r', 'p')) AS owns_tables,
+                       pg_has_role(r.oid, :app_role, 'USAGE') AS is_app
+                FROM pg_roles r WHERE r.rolname = current_user
+                """
+            ),
+            {"app_role": APP_ROLE},
+        )
+    ).one()
+    problems = []
+    name = row.rolname
+    if row.rolsuper:
+        problems.append(f"role {name!r} is a superuser")
+    if row.rolbypassrls:
+        problems.append(f"role {name!r} has BYPASSRLS")
+    if row.owns_tables:
+        problems.append(f"role {name!r} owns the tables (use it for migrations only)")
+    if not row.is_app and name != APP_ROLE:
+        problems.append(f"role {name!r} is not {APP_ROLE} or a member of it")
+    return problems
+
+
+def describe_url(url: str) -> str:
+    """A URL fit for logs and messages: password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def session_info(session: AsyncSession) -> dict[str, Any]:
+    return session.info

@@ -1,0 +1,240 @@
+"""RFC 9457 problem details: one shape for every error the API can answer.
+
+Code raises `ProblemError` (or one of its helpers); anything else that escapes a handler is mapped
+here too, so an unknown route, a bad token, a lost database and a crash all answer alike.
+Each problem type has a stable `type` URI documented in the README and declared in OpenAPI.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from service.kit.i18n import Lang, negotiate, text
+from service.kit.requestid import current_request_id
+
+log = logging.getLogger("koshiki.errors")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_PREFIX = "urn:koshiki:problem:"
+
+# name -> HTTP status. The title of each lives in the i18n catalog as "title.<name>".
+PROBLEM_TYPES: dict[str, int] = {
+    "malformed-body": 400,
+    "bad-request": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not-found": 404,
+    "method-not-allowed": 405,
+    "conflict": 409,
+    "precondition-failed": 412,
+    "payload-too-large": 413,
+    "unsupported-media-type": 415,
+    "validation-error": 422,
+    "invalid-guideline": 422,
+    "precondition-required": 428,
+    "too-many-requests": 429,
+    "internal-error": 500,
+    "service-unavailable": 503,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Msg:
+    """A message key resolved in the caller's language when the response is written."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, lang: Lang) -> str:
+        return text(self.key, lang, **{k: _resolve(v, lang) for k, v in self.params.items()})
+
+
+def _resolve(value: Any, lang: Lang) -> Any:
+    return value.render(lang) if isinstance(value, Msg) else value
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One violation. `pointer` is a JSON Pointer into the body; `parameter` names a query/path/header."""
+
+    message: Msg
+    code: str
+    pointer: str | None = None
+    parameter: str | None = None
+    location: str = "body"
+
+    def render(self, lang: Lang) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "detail": self.message.render(lang), "in": self.location}
+        if self.pointer is not None:
+            out["pointer"] = self.pointer
+        if self.parameter is not None:
+            out["parameter"] = self.parameter
+        return out
+
+
+class ProblemError(Exception):
+    """An error answered as a problem detail."""
+
+    def __init__(
+        self,
+        problem: str,
+        detail: Msg | None = None,
+        *,
+        errors: Iterable[FieldError] = (),
+        extensions: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if problem not in PROBLEM_TYPES:
+            raise ValueError(f"unknown problem type {problem!r}")
+        self.problem = problem
+        self.status = PROBLEM_TYPES[problem]
+        self.detail = detail
+        self.errors = tuple(errors)
+        self.extensions = dict(extensions or {})
+        self.headers = dict(headers or {})
+        super().__init__(problem if detail is None else detail.key)
+
+
+def not_found(resource: str, pointer: str | None = None) -> ProblemError:
+    """404 for a resource; with `pointer` when the id came from a field of the body."""
+    message = Msg("detail.not-found", {"resource": Msg(f"resource.{resource}")})
+    errors = [FieldError(message, "not_found", pointer)] if pointer is not None else []
+    return ProblemError("not-found", message, errors=errors)
+
+
+def unauthorized_problem(key: str = "detail.unauthorized-missing") -> ProblemError:
+    return ProblemError("unauthorized", Msg(key), headers={"WWW-Authenticate": "Bearer"})
+
+
+def conflict(key: str, **params: Any) -> ProblemError:
+    return ProblemError("conflict", Msg(key, params), extensions={"reason": key.removeprefix("conflict.")})
+
+
+def bad_request(reason: str) -> ProblemError:
+    return ProblemError("bad-request", Msg("detail.bad-request", {"reason": reason}))
+
+
+def validation_failed(errors: Iterable[FieldError], problem: str = "validation-error") -> ProblemError:
+    errs = tuple(errors)
+    return ProblemError(problem, Msg("detail.validation", {"count": len(errs)}), errors=errs)
+
+
+class ProblemBody(msgspec.Struct, omit_defaults=True):
+    """The shape of every error body (RFC 9457), for the OpenAPI document."""
+
+    type: str
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+def problem_response(request: Request[Any, Any, Any], exc: ProblemError) -> Response[dict[str, Any]]:
+    lang = negotiate(request.headers.get("accept-language"))
+    body: dict[str, Any] = {
+        "type": TYPE_PREFIX + exc.problem,
+        "title": text(f"title.{exc.problem}", lang),
+        "status": exc.status,
+        "instance": request.url.path,
+        "request_id": current_request_id(),
+    }
+    if exc.detail is not None:
+        body["detail"] = exc.detail.render(lang)
+    if exc.errors:
+        body["errors"] = [e.render(lang) for e in exc.errors]
+    body.update(exc.extensions)
+    headers = {"Content-Language": lang, **exc.headers}
+    return Response(content=body, status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _from_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> ProblemError:
+    """Litestar's own exceptions, mapped onto our problem types."""
+    # Imported here: validation needs the route's data type, which only the request knows.
+    from service.kit.validation import problem_from_validation_exception
+
+    status = exc.status_code
+    headers = dict(exc.headers or {})
+    if isinstance(exc, ValidationException):
+        return problem_from_validation_exception(request, exc)
+    if isinstance(exc, NotFoundException):
+        return ProblemError("not-found", Msg("detail.not-found-route"))
+    if isinstance(exc, MethodNotAllowedException):
+        allowed = headers.get("Allow") or headers.get("allow") or ""
+        return ProblemError(
+            "method-not-allowed",
+            Msg("detail.method-not-allowed", {"method": request.method, "allowed": allowed}),
+            headers={"Allow": allowed} if allowed else None,
+        )
+    if isinstance(exc, NotAuthorizedException):
+        return ProblemError("unauthorized", Msg("detail.unauthorized-missing"), headers={"WWW-Authenticate": "Bearer"})
+    if isinstance(exc, PermissionDeniedException):
+        return ProblemError("forbidden")
+    if status == 413:
+        return ProblemError("payload-too-large", Msg("detail.payload-too-large", {"limit": _body_limit(request)}))
+    if status == 415:
+        return ProblemError("unsupported-media-type")
+    if status == 400:
+        # Litestar raises a plain 400 for a body it cannot decode.
+        return ProblemError("malformed-body", Msg("detail.malformed-json"))
+    if status == 429:
+        return ProblemError("too-many-requests", headers=headers)
+    if status == 503:
+        return ProblemError("service-unavailable", headers=headers)
+    if status >= 500:
+        return _internal_error(request, exc)
+    return ProblemError("bad-request", Msg("detail.bad-request", {"reason": exc.detail}))
+
+
+def _body_limit(request: Request[Any, Any, Any]) -> int:
+    limit = request.route_handler.resolve_request_max_body_size()
+    return int(limit) if isinstance(limit, int) else 0
+
+
+def _internal_error(request: Request[Any, Any, Any], exc: BaseException) -> ProblemError:
+    log.error(
+        "unhandled error",
+        exc_info=(type(exc), exc, exc.__traceback__),
+        extra={"method": request.method, "path": request.url.path},
+    )
+    return ProblemError("internal-error", Msg("detail.internal-error", {"request_id": current_request_id()}))
+
+
+def exception_to_problem(request: Request[Any, Any, Any], exc: Exception) -> ProblemError:
+    if isinstance(exc, ProblemError):
+        return exc
+    if isinstance(exc, HTTPException):
+        return _from_http_exception(request, exc)
+    if isinstance(exc, StaleDataError):
+        return ProblemError("precondition-failed", Msg("detail.precondition-failed", {"etag": "?"}))
+    if isinstance(exc, IntegrityError):
+        log.warning("integrity error answered as 409: %s", exc.orig)
+        return ProblemError("conflict", Msg("detail.conflict-generic"))
+    if isinstance(exc, OperationalError | InterfaceError | ConnectionError | OSError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        log.error("database unavailable: %s", exc)
+        return ProblemError("service-unavailable", Msg("detail.database-unavailable"), headers={"Retry-After": "5"})
+    return _internal_error(request, exc)
+
+
+def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """The single exception handler registered on the app."""
+    return problem_response(request, exception_to_problem(request, exc))

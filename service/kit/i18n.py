@@ -1,0 +1,261 @@
+"""Japanese and English text for everything the API says to people.
+
+Japanese is the default; `Accept-Language` can ask for English. Messages live in one catalog so
+a translator (or a reviewer) reads them side by side.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Lang = Literal["ja", "en"]
+DEFAULT_LANG: Lang = "ja"
+SUPPORTED: tuple[Lang, ...] = ("ja", "en")
+
+
+def negotiate(accept_language: str | None) -> Lang:
+    """Pick ja or en from an Accept-Language header (RFC 9110 §12.5.4), ja when nothing matches."""
+    if not accept_language:
+        return DEFAULT_LANG
+    best: tuple[float, int, Lang] | None = None
+    for position, part in enumerate(accept_language.split(",")):
+        piece = part.strip()
+        if not piece:
+            continue
+        tag, _, params = piece.partition(";")
+        quality = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                quality = float(params[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        if primary not in SUPPORTED or quality <= 0:
+            continue
+        candidate = (quality, -position, primary)
+        if best is None or candidate > best:
+            best = candidate
+    return best[2] if best else DEFAULT_LANG
+
+
+# key -> (Japanese, English). Placeholders use str.format names.
+MESSAGES: dict[str, tuple[str, str]] = {
+    # Problem titles, one per problem type.
+    "title.validation-error": ("入力内容に誤りがあります", "The request has invalid fields"),
+    "title.malformed-body": ("リクエスト本文を読み取れません", "The request body cannot be read"),
+    "title.bad-request": ("リクエストが正しくありません", "Bad request"),
+    "title.unauthorized": ("認証が必要です", "Authentication required"),
+    "title.forbidden": ("この操作を行う権限がありません", "You may not do this"),
+    "title.not-found": ("見つかりません", "Not found"),
+    "title.method-not-allowed": ("このメソッドは使えません", "Method not allowed"),
+    "title.conflict": ("現在の状態と矛盾します", "Conflict with the current state"),
+    "title.precondition-failed": ("対象が更新されています", "The resource has changed"),
+    "title.payload-too-large": ("リクエスト本文が大きすぎます", "Request body too large"),
+    "title.unsupported-media-type": ("この形式の本文は受け付けません", "Unsupported media type"),
+    "title.precondition-required": ("If-Match ヘッダーが必要です", "If-Match header required"),
+    "title.too-many-requests": ("リクエストが多すぎます", "Too many requests"),
+    "title.internal-error": ("サーバー内部でエラーが発生しました", "Internal server error"),
+    "title.service-unavailable": ("現在サービスを利用できません", "Service unavailable"),
+    "title.invalid-guideline": ("ガイドライン設定に誤りがあります", "The guideline configuration is invalid"),
+    # Details.
+    "detail.validation": (
+        "{count}件の項目に誤りがあります。errors の各項目を確認してください。",
+        "{count} field(s) are invalid; see each entry of errors.",
+    ),
+    "detail.malformed-json": ("本文が正しい JSON ではありません。", "The body is not valid JSON."),
+    "detail.not-found-route": ("このパスの API はありません。", "There is no API at this path."),
+    "detail.not-found": ("指定の{resource}は見つかりません。", "No such {resource}."),
+    "detail.method-not-allowed": (
+        "このパスでは {method} は使えません。使えるメソッド：{allowed}",
+        "{method} is not allowed here. Allowed: {allowed}",
+    ),
+    "detail.unauthorized-missing": (
+        "Authorization ヘッダーに Bearer トークンを指定してください。",
+        "Send a bearer token in the Authorization header.",
+    ),
+    "detail.unauthorized-invalid": (
+        "トークンが無効です（誤り・期限切れ・失効のいずれか）。",
+        "The token is invalid, expired or revoked.",
+    ),
+    "detail.forbidden": (
+        "この操作には「{permission}」の権限が必要です。",
+        "This needs the '{permission}' permission.",
+    ),
+    "detail.payload-too-large": (
+        "本文は {limit} バイト以内にしてください。",
+        "The body must not exceed {limit} bytes.",
+    ),
+    "detail.unsupported-media-type": (
+        "本文は application/json で送ってください（受け取った形式：{received}）。",
+        "Send the body as application/json (received: {received}).",
+    ),
+    "detail.precondition-required": (
+        "更新前に取得した ETag を If-Match ヘッダーに指定してください。",
+        "Send the ETag you read in an If-Match header.",
+    ),
+    "detail.precondition-failed": (
+        "読み込んだ後に他の更新がありました。最新の内容を取得してからやり直してください（現在の ETag：{etag}）。",
+        "Someone changed it after you read it; fetch it again and retry (current ETag: {etag}).",
+    ),
+    "detail.internal-error": (
+        "問い合わせの際はリクエスト ID {request_id} をお伝えください。",
+        "Quote request id {request_id} when you report this.",
+    ),
+    "detail.database-unavailable": (
+        "データベースに接続できません。しばらくしてから再度お試しください。",
+        "The database cannot be reached; try again shortly.",
+    ),
+    "detail.conflict-generic": (
+        "同じ内容のデータが既にあるか、関連するデータと矛盾します。",
+        "The data already exists or contradicts related data.",
+    ),
+    "detail.idempotency-mismatch": (
+        "この Idempotency-Key は別の内容のリクエストで使われています。",
+        "This Idempotency-Key was used with a different request.",
+    ),
+    "detail.idempotency-in-progress": (
+        "同じ Idempotency-Key のリクエストを処理中です。",
+        "A request with this Idempotency-Key is still being processed.",
+    ),
+    "detail.bad-request": ("{reason}", "{reason}"),
+    "detail.not-ready": ("準備ができていません：{reason}", "Not ready: {reason}"),
+    "word.deleted": ("削除", "deleted"),
+    # Resource names for not-found details.
+    "resource.tenant": ("団体", "tenant"),
+    "resource.unit": ("所属", "unit"),
+    "resource.guideline-version": ("ガイドライン設定の版", "guideline configuration version"),
+    "resource.api-token": ("API トークン", "API token"),
+    # Domain conflicts.
+    "conflict.tenant-slug-taken": (
+        "slug「{slug}」は既に使われています。",
+        "The slug '{slug}' is already taken.",
+    ),
+    "conflict.unit-code-taken": (
+        "所属コード「{code}」はこの団体で既に使われています。",
+        "Unit code '{code}' is already used in this tenant.",
+    ),
+    "conflict.unit-nesting": (
+        "所属は1階層までしか入れ子にできません（「{parent}」は既に下位の所属です）。",
+        "Units nest one level only ('{parent}' is itself a child unit).",
+    ),
+    "conflict.unit-self-parent": (
+        "所属を自分自身の下に置くことはできません。",
+        "A unit cannot be its own parent.",
+    ),
+    "conflict.unit-has-children": (
+        "下位の所属があるため、この所属は{action}できません。",
+        "This unit has child units, so it cannot be {action}.",
+    ),
+    "conflict.unit-is-parent-of-others": (
+        "この所属には下位の所属があるため、他の所属の下に置けません。",
+        "This unit has children of its own, so it cannot be placed under another unit.",
+    ),
+    "conflict.guideline-version-race": (
+        "同時に別の版が作成されました。最新の版を確認してからやり直してください。",
+        "Another version was created at the same time; check the latest version and retry.",
+    ),
+    "conflict.guideline-unchanged": (
+        "最新の版（第{version}版）と内容も適用日も同じです。変更がないため新しい版は作りません。",
+        "Same document and effective date as the latest version ({version}); nothing to record.",
+    ),
+    "conflict.token-revoked": ("このトークンは既に失効しています。", "This token is already revoked."),
+    # Field-level validation messages (jsonschema keywords and our own checks).
+    "field.required": ("必須項目「{name}」がありません。", "Required field '{name}' is missing."),
+    "field.unknown": ("「{name}」という項目はありません。", "There is no field '{name}'."),
+    "field.type": ("型が違います（期待：{expected}）。", "Wrong type (expected {expected})."),
+    "field.enum": ("次のいずれかを指定してください：{allowed}", "Must be one of: {allowed}"),
+    "field.const": ("値は {expected} でなければなりません。", "Must be {expected}."),
+    "field.min_length": ("{limit}文字以上にしてください。", "Must be at least {limit} characters."),
+    "field.max_length": ("{limit}文字以内にしてください。", "Must be at most {limit} characters."),
+    "field.pattern": ("形式が正しくありません。", "Has the wrong format."),
+    "field.format": ("{format} の形式で指定してください。", "Must be a valid {format}."),
+    "field.minimum": ("{limit}以上にしてください。", "Must be at least {limit}."),
+    "field.maximum": ("{limit}以下にしてください。", "Must be at most {limit}."),
+    "field.min_items": ("{limit}個以上指定してください。", "Must have at least {limit} item(s)."),
+    "field.max_items": ("{limit}個以内にしてください。", "Must have at most {limit} item(s)."),
+    "field.unique_items": ("同じ値を重複して指定できません。", "Items must not repeat."),
+    "field.one_of": ("いずれの形式にも当てはまりません。", "Matches none of the allowed shapes."),
+    "field.invalid": ("値が正しくありません：{reason}", "Invalid value: {reason}"),
+    "field.time_zone": (
+        "IANA のタイムゾーン名（例：Asia/Tokyo）を指定してください。",
+        "Must be an IANA time zone name such as Asia/Tokyo.",
+    ),
+    "field.cursor": (
+        "cursor が正しくありません。前の応答の next_cursor をそのまま指定してください。",
+        "Invalid cursor; pass next_cursor from the previous page unchanged.",
+    ),
+    "field.scope-unknown": ("スコープ「{scope}」はありません。", "There is no scope '{scope}'."),
+    # Guideline configuration rules beyond the JSON Schema.
+    "guideline.hours-window-order": (
+        "開始時刻は終了時刻より前にしてください。",
+        "The start time must be before the end time.",
+    ),
+    "guideline.hours-windows-required": (
+        "投稿時間を制限する場合は時間帯を1つ以上指定してください。",
+        "Give at least one time window when posting hours are restricted.",
+    ),
+    "guideline.hours-windows-unused": (
+        "投稿時間を制限しない場合は時間帯を指定しないでください。",
+        "Leave the windows empty when posting hours are not restricted.",
+    ),
+    "guideline.approver-required": (
+        "承認を必須とする場合は承認者の役割を指定してください。",
+        "Name the approving role when approval is required.",
+    ),
+    "guideline.approver-unused": (
+        "承認を必須としない場合は承認者を null にしてください。",
+        "Set the approver to null when approval is not required.",
+    ),
+    "guideline.application-kinds-required": (
+        "申請の承認を必須とする場合は対象の申請種別を指定してください。",
+        "List the application kinds that need approval.",
+    ),
+    "guideline.declaration-incomplete": (
+        "継続希望の申し出を求める場合は期限・申し出る役割・申し出先を指定してください。",
+        "Give the deadline, who declares and to whom when a continuation declaration is required.",
+    ),
+    "guideline.deadline-date": (
+        "{month}月{day}日という日付はありません。",
+        "There is no day {day} in month {month}.",
+    ),
+    "guideline.announcement-period-required": (
+        "停止を周知する場合は周知期間（日）を指定してください。",
+        "Give the announcement period in days when the stop is announced.",
+    ),
+    "guideline.announcement-point-beyond-period": (
+        "周知日（{days}日前）が周知期間（{period}日）を超えています。",
+        "The announcement point ({days} days before) lies beyond the period ({period} days).",
+    ),
+    "guideline.announcement-points-unused": (
+        "停止を周知しない場合は周知日を指定しないでください。",
+        "Leave the points empty when the stop is not announced.",
+    ),
+    "guideline.clause-repeated": (
+        "条項「{clause}」が重複しています。",
+        "Clause '{clause}' appears more than once.",
+    ),
+    "guideline.clauses-without-outsourcing": (
+        "委託を認めない場合は必要条項を指定しないでください。",
+        "Leave the required clauses empty when outsourcing is not allowed.",
+    ),
+    "guideline.immediate-without-roles": (
+        "即時廃止を認める場合は行える役割を指定してください。",
+        "Name who may close at once when immediate closure is allowed.",
+    ),
+    "guideline.items-without-document": (
+        "文書を必須としない場合は記載項目を指定しないでください。",
+        "Leave the items empty when the document is not required.",
+    ),
+    "guideline.publish-item-not-in-items": (
+        "公表する項目「{item}」が記載項目に含まれていません。",
+        "Published item '{item}' is not among the document's items.",
+    ),
+}
+
+
+def text(key: str, lang: Lang, **params: object) -> str:
+    """The message for `key` in `lang`, with its placeholders filled."""
+    ja, en = MESSAGES[key]
+    template = ja if lang == "ja" else en
+    return template.format(**params) if params else template

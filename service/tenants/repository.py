@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.kit.repository import TenantRepository
+from service.tenants.models import Tenant, Unit
+
+
+class TenantsRepository:
+    """Tenants are platform-level rows: listing and creating them needs the platform session."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, tenant_id: uuid.UUID, *, for_update: bool = False) -> Tenant | None:
+        query = select(Tenant).where(Tenant.id == tenant_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def by_slug(self, slug: str) -> Tenant | None:
+        return (await self.session.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one_or_none()
+
+    async def page(self, after: uuid.UUID | None, limit: int) -> tuple[list[Tenant], bool]:
+        query = select(Tenant).order_by(Tenant.id).limit(limit + 1)
+        if after is not None:
+            query = query.where(Tenant.id > after)
+        rows = list((await self.session.execute(query)).scalars())
+        return rows[:limit], len(rows) > limit
+
+    def add(self, tenant: Tenant) -> Tenant:
+        self.session.add(tenant)
+        return tenant
+
+
+class UnitsRepository(TenantRepository[Unit]):
+    model = Unit
+
+    async def by_code(self, code: str) -> Unit | None:
+        return (await self.session.execute(self.select().where(Unit.code == code))).scalar_one_or_none()
+
+    async def has_children(self, unit_id: uuid.UUID) -> bool:
+        count = await self.session.scalar(
+            select(func.count()).select_from(Unit).where(Unit.tenant_id == self.tenant_id, Unit.parent_id == unit_id)
+        )
+        return bool(count)
+
+    async def all(self) -> list[Unit]:
+        return list((await self.session.execute(self.select().order_by(Unit.code))).scalars())

@@ -1,0 +1,242 @@
+"""/v1/tenants and /v1/tenants/{tenant_id}/units."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.kit.auth import platform_only, requires
+from service.kit.clock import Clock
+from service.kit.errors import not_found
+from service.kit.http import (
+    DEFAULT_LIMIT,
+    ETAG_HEADER,
+    Cursor,
+    IdempotencyKey,
+    IfMatch,
+    Limit,
+    Page,
+    after_id,
+    etag,
+    id_page,
+    problems,
+    require_if_match,
+)
+from service.kit.idempotency import idempotent
+from service.tenants import service
+from service.tenants.models import Tenant, Unit
+from service.tenants.repository import TenantsRepository, UnitsRepository
+from service.tenants.schemas import TenantCreate, TenantRead, TenantUpdate, UnitCreate, UnitRead, UnitUpdate
+
+
+def tenant_read(tenant: Tenant) -> TenantRead:
+    return msgspec.convert(tenant, TenantRead, from_attributes=True)
+
+
+def unit_read(unit: Unit) -> UnitRead:
+    return msgspec.convert(unit, UnitRead, from_attributes=True)
+
+
+class TenantController(Controller):
+    path = "/v1/tenants"
+    tags = ["Tenants"]
+
+    @post(
+        "/",
+        operation_id="createTenant",
+        summary="Create a tenant (platform operators)",
+        guards=[platform_only, requires("tenants:write")],
+        responses=problems(401, 403, 409, 413, 415, 422),
+        response_headers=ETAG_HEADER,
+    )
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[TenantCreate],
+        platform_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[TenantRead]:
+        """A public agency. Its slug names it in register links and cannot change afterwards."""
+
+        async def run() -> Response[TenantRead]:
+            tenant = await service.create_tenant(platform_session, clock, data)
+            return Response(tenant_read(tenant), status_code=201, headers={"ETag": etag(tenant.version)})
+
+        return await idempotent(request, platform_session, idempotency_key, None, run)
+
+    @get(
+        "/",
+        operation_id="listTenants",
+        summary="List tenants (platform operators)",
+        guards=[platform_only, requires("tenants:read")],
+        responses=problems(401, 403, 422),
+    )
+    async def list_(
+        self,
+        platform_session: NamedDependency[AsyncSession],
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Page[TenantRead]:
+        rows, more = await TenantsRepository(platform_session).page(after_id(cursor), limit)
+        return id_page(rows, more, tenant_read)
+
+    @get(
+        "/{tenant_id:uuid}",
+        operation_id="getTenant",
+        summary="Read a tenant",
+        guards=[requires("tenants:read")],
+        responses=problems(401, 403, 404),
+        response_headers=ETAG_HEADER,
+    )
+    async def read(
+        self, current_tenant_id: NamedDependency[uuid.UUID], db_session: NamedDependency[AsyncSession]
+    ) -> Response[TenantRead]:
+        tenant = await TenantsRepository(db_session).get(current_tenant_id)
+        if tenant is None:
+            raise not_found("tenant")
+        return Response(tenant_read(tenant), headers={"ETag": etag(tenant.version)})
+
+    @patch(
+        "/{tenant_id:uuid}",
+        operation_id="updateTenant",
+        summary="Change a tenant's names, kind or time zone (platform operators)",
+        guards=[platform_only, requires("tenants:write")],
+        responses=problems(401, 403, 404, 412, 413, 415, 422, 428),
+        response_headers=ETAG_HEADER,
+    )
+    async def update(
+        self,
+        request: Request[Any, Any, Any],
+        current_tenant_id: NamedDependency[uuid.UUID],
+        data: JSONBody[TenantUpdate],
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        if_match: IfMatch = None,
+    ) -> Response[TenantRead]:
+        tenant = await TenantsRepository(db_session).get(current_tenant_id, for_update=True)
+        if tenant is None:
+            raise not_found("tenant")
+        require_if_match(request, tenant.version)
+        await service.update_tenant(db_session, clock, tenant, data)
+        return Response(tenant_read(tenant), headers={"ETag": etag(tenant.version)})
+
+
+class UnitController(Controller):
+    path = "/v1/tenants/{tenant_id:uuid}/units"
+    tags = ["Units"]
+
+    @post(
+        "/",
+        operation_id="createUnit",
+        summary="Create a unit (所属)",
+        guards=[requires("units:write")],
+        responses=problems(401, 403, 404, 409, 413, 415, 422),
+        response_headers=ETAG_HEADER,
+    )
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        current_tenant_id: NamedDependency[uuid.UUID],
+        data: JSONBody[UnitCreate],
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[UnitRead]:
+        """A division that owns accounts. Give `parent_id` to nest it under a top-level unit."""
+
+        async def run() -> Response[UnitRead]:
+            unit = await service.create_unit(UnitsRepository(db_session, current_tenant_id), clock, data)
+            return Response(unit_read(unit), status_code=201, headers={"ETag": etag(unit.version)})
+
+        return await idempotent(request, db_session, idempotency_key, current_tenant_id, run)
+
+    @get(
+        "/",
+        operation_id="listUnits",
+        summary="List units",
+        guards=[requires("units:read")],
+        responses=problems(401, 403, 404, 422),
+    )
+    async def list_(
+        self,
+        current_tenant_id: NamedDependency[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        parent_id: Annotated[uuid.UUID | None, Parameter(description="Only the children of this unit.")] = None,
+    ) -> Page[UnitRead]:
+        units = UnitsRepository(db_session, current_tenant_id)
+        query = units.select()
+        if parent_id is not None:
+            query = query.where(Unit.parent_id == parent_id)
+        rows, more = await units.page(query, after_id(cursor), limit)
+        return id_page(rows, more, unit_read)
+
+    @get(
+        "/{unit_id:uuid}",
+        operation_id="getUnit",
+        summary="Read a unit",
+        guards=[requires("units:read")],
+        responses=problems(401, 403, 404),
+        response_headers=ETAG_HEADER,
+    )
+    async def read(
+        self,
+        current_tenant_id: NamedDependency[uuid.UUID],
+        unit_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[UnitRead]:
+        unit = await service.get_unit(UnitsRepository(db_session, current_tenant_id), unit_id)
+        return Response(unit_read(unit), headers={"ETag": etag(unit.version)})
+
+    @patch(
+        "/{unit_id:uuid}",
+        operation_id="updateUnit",
+        summary="Change a unit",
+        guards=[requires("units:write")],
+        responses=problems(401, 403, 404, 409, 412, 413, 415, 422, 428),
+        response_headers=ETAG_HEADER,
+    )
+    async def update(
+        self,
+        request: Request[Any, Any, Any],
+        current_tenant_id: NamedDependency[uuid.UUID],
+        unit_id: FromPath[uuid.UUID],
+        data: JSONBody[UnitUpdate],
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+        if_match: IfMatch = None,
+    ) -> Response[UnitRead]:
+        units = UnitsRepository(db_session, current_tenant_id)
+        unit = await service.get_unit(units, unit_id, for_update=True)
+        require_if_match(request, unit.version)
+        await service.update_unit(units, clock, unit, data)
+        return Response(unit_read(unit), headers={"ETag": etag(unit.version)})
+
+    @delete(
+        "/{unit_id:uuid}",
+        operation_id="deleteUnit",
+        summary="Delete a unit with no child units",
+        guards=[requires("units:write")],
+        responses=problems(401, 403, 404, 409, 412),
+    )
+    async def remove(
+        self,
+        request: Request[Any, Any, Any],
+        current_tenant_id: NamedDependency[uuid.UUID],
+        unit_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        if_match: IfMatch = None,
+    ) -> None:
+        units = UnitsRepository(db_session, current_tenant_id)
+        unit = await service.get_unit(units, unit_id, for_update=True)
+        if if_match is not None:
+            require_if_match(request, unit.version)
+        await service.delete_unit(units, unit)

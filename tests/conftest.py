@@ -1,0 +1,210 @@
+"""Test harness: a real PostgreSQL, a fresh database per run, the app as the application role.
+
+`TEST_DATABASE_URL` names a server and a superuser (CI: postgres@127.0.0.1:5432); without it the
+embedded server under `.data/test-postgres` is started. Either way a database `koshiki_test_<hex>`
+is created, bootstrapped with the three roles, migrated as the owner, and dropped at the end
+(`KEEP_TEST_DATABASE=1` keeps it for inspection). Tests never stop or reconfigure the server.
+
+Tests do not clean up after themselves: each makes its own tenants (random slugs), which is also
+how the product is used, and isolation is exactly what tenants give.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from service.app import create_app
+from service.config import Settings, project_home
+from service.kit.clock import FrozenClock
+from service.kit.db import Database, set_platform
+from service.kit.dbadmin import bootstrap, drop_database
+from service.kit.embedded_pg import EmbeddedPostgres, free_port
+from service.kit.migrate import upgrade_sync
+from service.kit.permissions import Role, permissions_of
+from service.tokens.service import issue_token
+
+START = dt.datetime(2026, 4, 1, 0, 0, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class DatabaseUnderTest:
+    admin_url: str
+    name: str
+    app_url: str
+    owner_url: str
+
+
+@pytest.fixture(scope="session")
+def admin_url() -> Iterator[str]:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        yield url
+        return
+    server = EmbeddedPostgres(
+        project_home() / ".data" / "test-postgres", int(os.environ.get("TEST_PG_PORT", "0")) or free_port()
+    )
+    server.start()
+    try:
+        yield server.admin_url()
+    finally:
+        if server.started_here:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def test_database(admin_url: str) -> Iterator[DatabaseUnderTest]:
+    name = f"koshiki_test_{secrets.token_hex(4)}"
+    app_url, owner_url = asyncio.run(bootstrap(admin_url, name))
+    upgrade_sync(owner_url)
+    try:
+        yield DatabaseUnderTest(admin_url, name, app_url, owner_url)
+    finally:
+        if not os.environ.get("KEEP_TEST_DATABASE"):
+            asyncio.run(drop_database(admin_url, name))
+
+
+@pytest.fixture(scope="session")
+def settings(test_database: DatabaseUnderTest) -> Settings:
+    return Settings(
+        database_url=test_database.app_url,
+        migration_database_url=test_database.owner_url,
+        environment="test",
+        max_body_bytes=64 * 1024,
+        cors_origins=("https://admin.example.jp",),
+    )
+
+
+@pytest.fixture(scope="session")
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings.require_database_url(), pool_size=5, name="koshiki-tests")
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def clock() -> FrozenClock:
+    return FrozenClock(START)
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock(clock: FrozenClock) -> None:
+    clock.set(START)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, db: Database, clock: FrozenClock) -> Litestar:
+    return create_app(settings, db=db, clock=clock)
+
+
+@asynccontextmanager
+async def serving(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """The app's lifespan plus an HTTP client, all on the test's own event loop.
+
+    (Litestar's TestClient runs the app on a loop in another thread; the shared database pool
+    belongs to this loop, so the app must run here too.)
+    """
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task = asyncio.create_task(app(scope, inbox.get, outbox.put))  # type: ignore[arg-type]
+    await inbox.put({"type": "lifespan.startup"})
+    started = await outbox.get()
+    if started["type"] != "lifespan.startup.complete":
+        task.cancel()
+        raise RuntimeError(f"app did not start: {started}")
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+    finally:
+        await inbox.put({"type": "lifespan.shutdown"})
+        await outbox.get()
+        await task
+
+
+@pytest.fixture(scope="session")
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with serving(app) as http:
+        yield http
+
+
+async def make_token(
+    db: Database,
+    clock: FrozenClock,
+    *,
+    role: Role = Role.PLATFORM_OPERATOR,
+    tenant_id: uuid.UUID | None = None,
+    scopes: frozenset[str] | None = None,
+    expires_in: dt.timedelta | None = dt.timedelta(days=1),
+) -> str:
+    async with db.unit_of_work() as session:
+        await set_platform(session)
+        from service.kit.db import set_tenant
+
+        if tenant_id is not None:
+            await set_tenant(session, tenant_id)
+        _, secret = await issue_token(
+            session,
+            clock,
+            role=role,
+            tenant_id=tenant_id,
+            name=f"test {role.value}",
+            scopes=scopes if scopes is not None else permissions_of(role),
+            expires_at=clock.now() + expires_in if expires_in else None,
+            created_by="tests",
+        )
+    return secret
+
+
+def bearer(token: str, **extra: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **extra}
+
+
+@pytest.fixture(scope="session")
+async def platform_token(db: Database, clock: FrozenClock) -> str:
+    return await make_token(db, clock, expires_in=dt.timedelta(days=3650))
+
+
+@pytest.fixture
+def platform(platform_token: str) -> dict[str, str]:
+    return bearer(platform_token)
+
+
+def unique_slug(prefix: str = "t") -> str:
+    return f"{prefix}-{secrets.token_hex(5)}"
+
+
+async def create_tenant(client: httpx.AsyncClient, headers: dict[str, str], **fields: Any) -> dict[str, Any]:
+    body = {
+        "slug": unique_slug(),
+        "name_ja": "テスト市",
+        "name_en": "Test City",
+        "kind": "municipality",
+        **fields,
+    }
+    response = await client.post("/v1/tenants", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+@pytest.fixture
+async def tenant(client: httpx.AsyncClient, platform: dict[str, str]) -> dict[str, Any]:
+    return await create_tenant(client, platform)
+
+
+def preset_path(slug: str) -> Path:
+    return project_home() / "tenants" / f"{slug}.json"
