@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import msgspec
 from litestar import Litestar, Request
 from litestar.config.cors import CORSConfig
 from litestar.middleware import DefineMiddleware
@@ -105,6 +106,21 @@ async def require_json_body(request: Request[Any, Any, Any]) -> None:
     )
 
 
+def _strict_structs(cls: type[msgspec.Struct] = msgspec.Struct) -> Iterator[type[msgspec.Struct]]:
+    for sub in cls.__subclasses__():
+        if sub.__struct_config__.forbid_unknown_fields and sub.__module__.startswith("service."):
+            yield sub
+        yield from _strict_structs(sub)
+
+
+def _declare_strict_bodies(app: Litestar) -> None:
+    """Tell OpenAPI readers what the API enforces: request bodies refuse unknown fields."""
+    schemas = app.openapi_schema.components.schemas or {}
+    for struct in _strict_structs():
+        if (schema := schemas.get(struct.__name__)) is not None:
+            schema.additional_properties = False
+
+
 def create_app(settings: Settings, *, db: Database | None = None, clock: Clock | None = None) -> Litestar:
     database = db or Database(
         settings.require_database_url(),
@@ -162,6 +178,7 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
         logging_config=None,
         debug=False,
     )
+    _declare_strict_bodies(app)
     app.state.db = database
     app.state.clock = clock or SystemClock()
     app.state.settings = settings

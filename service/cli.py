@@ -232,7 +232,7 @@ def _load_presets(settings: Settings, files: list[Path]) -> None:
             for path, preset in presets:
                 async with db.unit_of_work() as session:
                     result = await load_preset(session, SystemClock(), preset)
-                state = "created" if result.tenant_created else "updated"
+                state = "created" if result.tenant_created else "updated" if result.tenant_changed else "unchanged"
                 version = (
                     f"guideline v{result.guideline_version}" if result.guideline_version else "guideline unchanged"
                 )

@@ -42,8 +42,7 @@ async def test_loading_again_changes_nothing(loaded: dict[str, Any], db: Databas
 
 
 async def guideline(client: httpx.AsyncClient, platform: dict[str, str], slug: str, on: str = "2026-06-01") -> Any:
-    tenants = (await client.get("/v1/tenants?limit=200", headers=platform)).json()["items"]
-    tenant = next(t for t in tenants if t["slug"] == slug)
+    tenant = (await client.get(f"/v1/tenants?slug={slug}", headers=platform)).json()["items"][0]
     response = await client.get(f"/v1/tenants/{tenant['id']}/guideline?on={on}", headers=platform)
     assert response.status_code == 200, response.text
     return response.json()["document"]
@@ -128,8 +127,7 @@ async def test_hokkaido_shared_mailbox_and_posts_deleted_at_closure(
 async def test_hokkaido_units_carry_their_shared_mailboxes(
     loaded: dict[str, Any], client: httpx.AsyncClient, platform: dict[str, str]
 ) -> None:
-    tenants = (await client.get("/v1/tenants?limit=200", headers=platform)).json()["items"]
-    tenant = next(t for t in tenants if t["slug"] == "hokkaido-boe")
+    tenant = (await client.get("/v1/tenants?slug=hokkaido-boe", headers=platform)).json()["items"][0]
     units = (await client.get(f"/v1/tenants/{tenant['id']}/units", headers=platform)).json()["items"]
     assert units
     assert all(u["shared_mailbox"] and u["shared_mailbox"].endswith("@example.jp") for u in units)

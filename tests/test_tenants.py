@@ -215,3 +215,16 @@ async def test_unit_mailbox_must_look_like_an_address(
         headers=platform,
     )
     assert assert_problem(response, 422, "validation-error")["errors"][0]["pointer"] == "/shared_mailbox"
+
+
+async def test_concurrent_creates_of_one_slug_give_one_tenant_and_one_409(
+    client: httpx.AsyncClient, platform: dict[str, str]
+) -> None:
+    import asyncio
+
+    body = {"slug": unique_slug("race"), "name_ja": "競合", "name_en": "Race", "kind": "other"}
+    responses = await asyncio.gather(*(client.post("/v1/tenants", json=body, headers=platform) for _ in range(4)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201, 409, 409, 409], [r.text for r in responses]
+    listed = (await client.get(f"/v1/tenants?slug={body['slug']}", headers=platform)).json()["items"]
+    assert len(listed) == 1

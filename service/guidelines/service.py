@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from sqlalchemy.exc import IntegrityError
 
 from service.config import project_home
 from service.guidelines.models import GuidelineVersion
@@ -24,6 +23,7 @@ from service.guidelines.repository import GuidelineRepository
 from service.guidelines.schemas import GuidelineChange
 from service.kit.auth import Principal
 from service.kit.clock import Clock
+from service.kit.db import flush_or_conflict
 from service.kit.errors import FieldError, Msg, conflict, not_found, validation_failed
 from service.kit.ids import uuid7
 from service.kit.validation import pointer, schema_errors
@@ -222,11 +222,7 @@ async def create_version(
             created_at=clock.now(),
         )
     )
-    try:
-        async with repo.session.begin_nested():
-            await repo.session.flush()
-    except IntegrityError as exc:  # another version took this number first
-        raise conflict("conflict.guideline-version-race") from exc
+    await flush_or_conflict(repo.session, conflict("conflict.guideline-version-race"))
     return row
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from sqlalchemy import MetaData, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -81,6 +81,17 @@ class Database:
             await session.commit()
 
 
+async def flush_or_conflict(session: AsyncSession, conflict: Exception) -> None:
+    """Flush, turning a unique-constraint race (someone inserted the same key between our check and
+    our insert) into the same conflict the check would have raised. The savepoint keeps the
+    transaction usable."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise conflict from exc
+
+
 async def set_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     """Scope the current transaction to one tenant (row-level security reads it)."""
     await session.execute(text("SELECT set_config('app.tenant_id', :tenant_id, true)"), {"tenant_id": str(tenant_id)})
@@ -128,7 +139,3 @@ async def role_problems(session: AsyncSession) -> list[str]:
 def describe_url(url: str) -> str:
     """A URL fit for logs and messages: password hidden."""
     return make_url(url).render_as_string(hide_password=True)
-
-
-def session_info(session: AsyncSession) -> dict[str, Any]:
-    return session.info

@@ -22,7 +22,7 @@ from service.guidelines.repository import GuidelineRepository
 from service.guidelines.service import create_version, document_errors, guideline_schema
 from service.kit.clock import Clock
 from service.kit.db import set_platform, set_tenant
-from service.kit.errors import FieldError
+from service.kit.errors import FieldError, Msg
 from service.kit.i18n import Lang
 from service.kit.validation import schema_errors
 from service.tenants import service
@@ -47,6 +47,7 @@ class PresetError(Exception):
 class LoadResult:
     slug: str
     tenant_created: bool
+    tenant_changed: bool
     units_created: int
     units_updated: int
     guideline_version: int | None  # the version recorded, or None when unchanged
@@ -71,7 +72,8 @@ def read_preset(path: Path) -> dict[str, Any]:
     try:
         preset = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as exc:
-        raise PresetError(path, [FieldError(_msg(f"not JSON: {exc}"), "malformed", "")]) from exc
+        error = FieldError(Msg("field.invalid", {"reason": f"not JSON: {exc}"}), "malformed", "")
+        raise PresetError(path, [error]) from exc
     errors = schema_errors(_preset_validator(), preset)
     if not errors:
         document = preset["guideline"]["document"]
@@ -83,12 +85,6 @@ def read_preset(path: Path) -> dict[str, Any]:
     return dict(preset)
 
 
-def _msg(reason: str) -> Any:
-    from service.kit.errors import Msg
-
-    return Msg("field.invalid", {"reason": reason})
-
-
 async def load_preset(session: AsyncSession, clock: Clock, preset: dict[str, Any]) -> LoadResult:
     """Apply one validated preset inside the caller's unit of work."""
     spec = preset["tenant"]
@@ -96,15 +92,18 @@ async def load_preset(session: AsyncSession, clock: Clock, preset: dict[str, Any
     tenants = TenantsRepository(session)
     tenant = await tenants.by_slug(spec["slug"])
     created = tenant is None
+    changed = False
     if tenant is None:
         tenant = await service.create_tenant(session, clock, TenantCreate(**spec))
     else:
+        before = tenant.version
         fields = {k: v for k, v in spec.items() if k != "slug"}
         await service.update_tenant(session, clock, tenant, TenantUpdate(**fields))
+        changed = tenant.version != before
     await set_tenant(session, tenant.id)
 
     units = UnitsRepository(session, tenant.id)
-    made = changed = 0
+    made = units_changed = 0
     # Parents first, so children can point at them.
     for spec_unit in sorted(preset["units"], key=lambda u: u.get("parent") is not None):
         parent_code = spec_unit.get("parent")
@@ -122,7 +121,7 @@ async def load_preset(session: AsyncSession, clock: Clock, preset: dict[str, Any
         else:
             before = existing.version
             await service.update_unit(units, clock, existing, UnitUpdate(**values))
-            changed += existing.version != before
+            units_changed += existing.version != before
 
     guideline = preset["guideline"]
     repo = GuidelineRepository(session, tenant.id)
@@ -139,7 +138,7 @@ async def load_preset(session: AsyncSession, clock: Clock, preset: dict[str, Any
             effective_from=effective,
         )
         recorded = row.version
-    return LoadResult(tenant.slug, created, made, changed, recorded)
+    return LoadResult(tenant.slug, created, changed, made, units_changed, recorded)
 
 
 def preset_files(directory: Path) -> list[Path]:

@@ -24,8 +24,10 @@ class TenantsRepository:
     async def by_slug(self, slug: str) -> Tenant | None:
         return (await self.session.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one_or_none()
 
-    async def page(self, after: uuid.UUID | None, limit: int) -> tuple[list[Tenant], bool]:
+    async def page(self, after: uuid.UUID | None, limit: int, *, slug: str | None = None) -> tuple[list[Tenant], bool]:
         query = select(Tenant).order_by(Tenant.id).limit(limit + 1)
+        if slug is not None:
+            query = query.where(Tenant.slug == slug)
         if after is not None:
             query = query.where(Tenant.id > after)
         rows = list((await self.session.execute(query)).scalars())

@@ -83,8 +83,9 @@ class TenantController(Controller):
         platform_session: NamedDependency[AsyncSession],
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
+        slug: Annotated[str | None, Parameter(description="Only the tenant with this slug.")] = None,
     ) -> Page[TenantRead]:
-        rows, more = await TenantsRepository(platform_session).page(after_id(cursor), limit)
+        rows, more = await TenantsRepository(platform_session).page(after_id(cursor), limit, slug=slug)
         return id_page(rows, more, tenant_read)
 
     @get(

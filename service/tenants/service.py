@@ -7,10 +7,10 @@ import uuid
 import zoneinfo
 
 import msgspec
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.clock import Clock
+from service.kit.db import flush_or_conflict
 from service.kit.errors import FieldError, Msg, conflict, not_found, validation_failed
 from service.kit.ids import uuid7
 from service.tenants.models import Tenant, Unit
@@ -46,11 +46,7 @@ async def create_tenant(session: AsyncSession, clock: Clock, data: TenantCreate)
             updated_at=now,
         )
     )
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:  # a concurrent create took the slug between our check and insert
-        raise conflict("conflict.tenant-slug-taken", slug=data.slug) from exc
+    await flush_or_conflict(session, conflict("conflict.tenant-slug-taken", slug=data.slug))
     return tenant
 
 
@@ -107,11 +103,7 @@ async def create_unit(units: UnitsRepository, clock: Clock, data: UnitCreate) ->
             updated_at=now,
         )
     )
-    try:
-        async with units.session.begin_nested():
-            await units.session.flush()
-    except IntegrityError as exc:
-        raise conflict("conflict.unit-code-taken", code=data.code) from exc
+    await flush_or_conflict(units.session, conflict("conflict.unit-code-taken", code=data.code))
     return unit
 
 
