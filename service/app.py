@@ -15,18 +15,26 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.types import ASGIApp, ControllerRouterHandler
 
+from service.audit import service as _audit  # noqa: F401 - registers the audit trail's flush hook
+from service.audit.routes import PlatformAuditController, TenantAuditController
 from service.config import Settings
 from service.guidelines.routes import GuidelineController, guideline_schema
 from service.health.routes import healthz, readyz
+from service.identity.passwords import Passwords
+from service.identity.routes import AuthController, jwks
+from service.identity.service import Identity
 from service.kit.auth import AuthenticationMiddleware
 from service.kit.clock import Clock, SystemClock
 from service.kit.db import Database, role_problems
 from service.kit.deps import DEPENDENCIES
 from service.kit.errors import PROBLEM_TYPES, TYPE_PREFIX, Msg, ProblemError, handle_exception
+from service.kit.jwt import KeyRing
 from service.kit.logging import access_log_middleware
 from service.kit.migrate import head_revision
 from service.kit.requestid import request_id_middleware
 from service.tenants.routes import TenantController, UnitController
+from service.tokens.routes import ApiTokenController
+from service.users.routes import MeController, UsersController
 
 API_VERSION = "0.1.0"
 
@@ -34,17 +42,26 @@ ROUTES: list[ControllerRouterHandler] = [
     healthz,
     readyz,
     guideline_schema,
+    jwks,
+    AuthController,
+    MeController,
     TenantController,
     UnitController,
     GuidelineController,
+    UsersController,
+    ApiTokenController,
+    TenantAuditController,
+    PlatformAuditController,
 ]
 
 DESCRIPTION = f"""
 Koshiki keeps each public agency's guideline configuration, the register of its official social
 media accounts, its contractor agreements and its closure workflows.
 
-**Authentication.** Send `Authorization: Bearer <token>`. Platform operators get a token from
-`koshiki tokens create`.
+**Authentication.** Send `Authorization: Bearer <token>`: an access token from `POST /v1/auth/login`
+(staff; refresh with `POST /v1/auth/refresh`), or an API token (`koshiki_…`) issued to an agency
+system (`POST /v1/tenants/{{tenant_id}}/api-tokens`) or to a platform operator (`koshiki tokens create`).
+Access tokens are EdDSA JWTs verifiable with `/.well-known/jwks.json`.
 
 **Errors** are RFC 9457 problem details (`application/problem+json`), in Japanese by default or
 English with `Accept-Language: en`. The `type` of each is one of:
@@ -89,6 +106,10 @@ def _openapi() -> OpenAPIConfig:
             Tag(name="Tenants", description="Public agencies (platform operators create them)."),
             Tag(name="Units", description="Divisions inside a tenant that own accounts (所属)."),
             Tag(name="Guideline configuration", description="Each tenant's own rules, versioned."),
+            Tag(name="Authentication", description="Staff logins: access JWTs and rotating refresh tokens."),
+            Tag(name="Users", description="Staff and contractor users; the caller (/v1/me)."),
+            Tag(name="API tokens", description="Tokens for the agency's own systems, scoped and expiring."),
+            Tag(name="Audit trail", description="Every change, who made it and when; append-only."),
         ],
         use_handler_docstrings=True,
     )
@@ -179,8 +200,22 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
         debug=False,
     )
     _declare_strict_bodies(app)
+    the_clock = clock or SystemClock()
+    database.clock = the_clock
+    keyring = KeyRing(
+        database,
+        the_clock,
+        settings.require_secret_key(),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        access_ttl=settings.access_token_ttl,
+    )
+    passwords = Passwords(settings)
     app.state.db = database
-    app.state.clock = clock or SystemClock()
+    app.state.clock = the_clock
+    app.state.keyring = keyring
+    app.state.passwords = passwords
+    app.state.identity = Identity(database, the_clock, settings, keyring, passwords)
     app.state.settings = settings
     app.state.head_revision = head_revision(settings.home)
     return app

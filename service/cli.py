@@ -9,6 +9,8 @@
     koshiki openapi export       write openapi/openapi.json (--check: fail when it differs)
     koshiki db url               the database URL in use (embedded included), for psql
     koshiki db bootstrap URL     create the database and its roles on a server you bring
+    koshiki users create-operator  a platform operator who logs in (temporary password printed once)
+    koshiki keys rotate          start signing access tokens with a new key
     koshiki permissions          the permission matrix, as Markdown
 """
 
@@ -219,6 +221,7 @@ def tenants() -> None:
 
 
 def _load_presets(settings: Settings, files: list[Path]) -> None:
+    from service.kit.actor import acting_as, system
     from service.tenants.presets import PresetError, load_preset, read_preset
 
     try:
@@ -230,8 +233,9 @@ def _load_presets(settings: Settings, files: list[Path]) -> None:
         db = Database(settings.require_database_url(), pool_size=1, name="koshiki-cli")
         try:
             for path, preset in presets:
-                async with db.unit_of_work() as session:
-                    result = await load_preset(session, SystemClock(), preset)
+                with acting_as(system("cli:tenants load")):
+                    async with db.unit_of_work() as session:
+                        result = await load_preset(session, SystemClock(), preset)
                 state = "created" if result.tenant_created else "updated" if result.tenant_changed else "unchanged"
                 version = (
                     f"guideline v{result.guideline_version}" if result.guideline_version else "guideline unchanged"
@@ -360,7 +364,9 @@ def tokens_revoke(token_id: uuid.UUID) -> None:
 def openapi_document() -> dict[str, Any]:
     from service.app import create_app
 
-    settings = Settings(database_url="postgresql://unused@localhost/unused", migration_database_url=None)
+    settings = Settings(
+        database_url="postgresql://unused@localhost/unused", migration_database_url=None, secret_key=bytes(32)
+    )
     app = create_app(settings)
     schema: dict[str, Any] = app.openapi_schema.to_schema()
     return schema
@@ -427,6 +433,98 @@ def db_bootstrap(admin_url: str, database_name: str, owner_password: str | None,
     )
     # Passwords stay out of the output (and so out of logs); put them in where it shows ***.
     click.echo(f"DATABASE_URL={describe_url(app_url)}\nMIGRATION_DATABASE_URL={describe_url(owner_url)}")
+
+
+# ---- users and keys --------------------------------------------------------------------------------
+
+
+@main.group()
+def users() -> None:
+    """Platform-operator users."""
+
+
+@users.command("create-operator")
+@click.option("--login-id", required=True)
+@click.option("--email", required=True)
+@click.option("--name", "display_name", required=True)
+def users_create_operator(login_id: str, email: str, display_name: str) -> None:
+    """A platform operator who logs in with a password. The temporary password is printed once."""
+    from service.identity.passwords import Passwords
+    from service.kit.actor import acting_as, system
+    from service.kit.db import flush_or_conflict
+    from service.kit.errors import conflict
+    from service.kit.ids import uuid7
+    from service.users.models import User
+    from service.users.service import temporary_password
+
+    with database(_settings()) as settings:
+
+        async def go() -> str:
+            db = Database(settings.require_database_url(), pool_size=1, name="koshiki-cli")
+            clock = SystemClock()
+            password = temporary_password()
+            try:
+                with acting_as(system("cli:users create-operator")):
+                    async with db.unit_of_work() as session:
+                        await set_platform(session)
+                        now = clock.now()
+                        session.add(
+                            User(
+                                id=uuid7(),
+                                tenant_id=None,
+                                login_id=login_id,
+                                email=email,
+                                display_name=display_name,
+                                roles=[Role.PLATFORM_OPERATOR.value],
+                                password_hash=await Passwords(settings).hash(password),
+                                password_changed_at=now,
+                                password_must_change=True,
+                                created_at=now,
+                                updated_at=now,
+                            )
+                        )
+                        await flush_or_conflict(session, conflict("conflict.login-taken"))
+            finally:
+                await db.dispose()
+            return password
+
+        try:
+            password = asyncio.run(go())
+        except Exception as exc:
+            raise click.ClickException(f"could not create the operator: {exc}") from exc
+        click.echo("temporary password (shown once; change it at the first login):", err=True)
+        click.echo(password)
+
+
+@main.group()
+def keys() -> None:
+    """Access-token signing keys."""
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Sign new access tokens with a new key. The old key stays published (and accepted) until the
+    tokens it signed have expired."""
+    from service.kit.jwt import KeyRing
+
+    with database(_settings()) as settings:
+
+        async def go() -> str:
+            db = Database(settings.require_database_url(), pool_size=1, name="koshiki-cli")
+            try:
+                ring = KeyRing(
+                    db,
+                    SystemClock(),
+                    settings.require_secret_key(),
+                    issuer=settings.jwt_issuer,
+                    audience=settings.jwt_audience,
+                    access_ttl=settings.access_token_ttl,
+                )
+                return await ring.rotate()
+            finally:
+                await db.dispose()
+
+        click.echo(f"new signing key {asyncio.run(go())}")
 
 
 # ---- permissions ----------------------------------------------------------------------------------------

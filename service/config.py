@@ -5,7 +5,9 @@ Every variable is listed in the README's configuration table; keep the two in st
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -37,6 +39,26 @@ def _int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def _bounded(name: str, default: int, low: int, high: int) -> int:
+    value = _int(name, default, minimum=low)
+    if value > high:
+        raise ConfigError(f"{name} must be at most {high}, got {value}")
+    return value
+
+
+def _secret_key() -> bytes | None:
+    raw = os.environ.get("KOSHIKI_SECRET_KEY")
+    if not raw:
+        return None
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except ValueError as exc:
+        raise ConfigError("KOSHIKI_SECRET_KEY must be base64 (e.g. `openssl rand -base64 32`)") from exc
+    if len(key) != 32:
+        raise ConfigError(f"KOSHIKI_SECRET_KEY must decode to 32 bytes, got {len(key)}")
+    return key
+
+
 def _list(name: str) -> tuple[str, ...]:
     raw = os.environ.get(name, "")
     return tuple(item.strip() for item in raw.split(",") if item.strip())
@@ -59,6 +81,19 @@ class Settings:
     db_max_overflow: int = 10
     embedded_pg_port: int = 54329
     home: Path = field(default_factory=project_home)
+    # Identity. KOSHIKI_SECRET_KEY encrypts the JWT signing keys at rest (32 bytes, base64).
+    secret_key: bytes | None = None
+    jwt_issuer: str = "koshiki"
+    jwt_audience: str = "koshiki-api"
+    access_token_ttl: int = 600
+    refresh_token_ttl_days: int = 14
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
+    password_parallelism: int = 4
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_address: int = 20
+    login_window_seconds: int = 900
+    login_lockout_seconds: int = 900
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -78,6 +113,19 @@ class Settings:
             db_pool_size=_int("DB_POOL_SIZE", 10, minimum=1),
             db_max_overflow=_int("DB_MAX_OVERFLOW", 10),
             embedded_pg_port=_int("EMBEDDED_PG_PORT", 54329, minimum=1),
+            secret_key=_secret_key(),
+            jwt_issuer=os.environ.get("JWT_ISSUER", "koshiki"),
+            jwt_audience=os.environ.get("JWT_AUDIENCE", "koshiki-api"),
+            access_token_ttl=_bounded("ACCESS_TOKEN_TTL_SECONDS", 600, 300, 900),
+            refresh_token_ttl_days=_bounded("REFRESH_TOKEN_TTL_DAYS", 14, 1, 90),
+            # OWASP's floor for argon2id is 19 MiB with 2 passes; the defaults are RFC 9106's.
+            password_time_cost=_bounded("PASSWORD_HASH_TIME_COST", 3, 2, 20),
+            password_memory_kib=_bounded("PASSWORD_HASH_MEMORY_KIB", 65536, 19456, 4_194_304),
+            password_parallelism=_bounded("PASSWORD_HASH_PARALLELISM", 4, 1, 64),
+            login_max_failures_per_account=_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, minimum=1),
+            login_max_failures_per_address=_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1),
+            login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 900, minimum=1),
+            login_lockout_seconds=_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1),
         )
 
     def with_database(self, database_url: str, migration_database_url: str) -> Settings:
@@ -103,6 +151,22 @@ class Settings:
                 "or set DATABASE_URL to the application role's connection URL."
             )
         return self.database_url
+
+    def require_secret_key(self) -> bytes:
+        """The key that encrypts signing keys at rest. Outside production a key kept under
+        .data/ is made on first use, so `make run` works with no setup."""
+        if self.secret_key is not None:
+            return self.secret_key
+        if self.environment == "production":
+            raise ConfigError(
+                "KOSHIKI_SECRET_KEY is required in production (32 bytes, base64: `openssl rand -base64 32`)"
+            )
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(base64.b64encode(secrets.token_bytes(32)))
+            path.chmod(0o600)
+        return base64.b64decode(path.read_bytes())
 
     def require_migration_url(self) -> str:
         url = self.migration_database_url

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar
+from sqlalchemy import text
 
 from service.app import create_app
 from service.config import Settings, project_home
@@ -84,6 +85,11 @@ def settings(test_database: DatabaseUnderTest) -> Settings:
         environment="test",
         max_body_bytes=64 * 1024,
         cors_origins=("https://admin.example.jp",),
+        secret_key=b"k" * 32,
+        # OWASP's minimum for argon2id: real hashing, fast enough for hundreds of logins.
+        password_time_cost=2,
+        password_memory_kib=19456,
+        password_parallelism=1,
     )
 
 
@@ -102,6 +108,15 @@ def clock() -> FrozenClock:
 @pytest.fixture(autouse=True)
 def _reset_clock(clock: FrozenClock) -> None:
     clock.set(START)
+
+
+@pytest.fixture(autouse=True)
+async def _fresh_login_throttle(db: Database) -> AsyncIterator[None]:
+    """Every test client calls from 127.0.0.1 and the test clock restarts each test, so one test's
+    failed logins would count against the next one's address. Start each test with none."""
+    yield
+    async with db.engine.begin() as conn:
+        await conn.execute(text("DELETE FROM login_throttle"))
 
 
 @pytest.fixture(scope="session")
@@ -208,3 +223,58 @@ async def tenant(client: httpx.AsyncClient, platform: dict[str, str]) -> dict[st
 
 def preset_path(slug: str) -> Path:
     return project_home() / "tenants" / f"{slug}.json"
+
+
+# ---- staff users ------------------------------------------------------------------------------
+
+
+@dataclass
+class Staff:
+    """A logged-in user: their record, their current password and tokens."""
+
+    user: dict[str, Any]
+    password: str
+    access: str
+    refresh: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.access)
+
+
+STRONG_PASSWORD = "quiet-river-lantern-42"
+
+
+async def create_user(
+    client: httpx.AsyncClient, headers: dict[str, str], tenant_id: str, roles: list[str], **fields: Any
+) -> tuple[dict[str, Any], str]:
+    login = unique_slug("u")
+    body = {"login_id": login, "email": f"{login}@example.jp", "display_name": "テスト 職員", "roles": roles, **fields}
+    response = await client.post(f"/v1/tenants/{tenant_id}/users", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    return created["user"], created["temporary_password"]
+
+
+async def login(client: httpx.AsyncClient, login_id: str, password: str) -> dict[str, Any]:
+    response = await client.post("/v1/auth/login", json={"login": login_id, "password": password})
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+async def staff(
+    client: httpx.AsyncClient, headers: dict[str, str], tenant_id: str, roles: list[str], **fields: Any
+) -> Staff:
+    """A user created by an administrator, logged in, past the first-login password change."""
+    user, temporary = await create_user(client, headers, tenant_id, roles, **fields)
+    first = await login(client, user["login_id"], temporary)
+    assert first["password_change_required"] is True
+    changed = await client.post(
+        "/v1/me/password",
+        json={"current_password": temporary, "new_password": STRONG_PASSWORD},
+        headers=bearer(first["access_token"]),
+    )
+    assert changed.status_code == 204, changed.text
+    tokens = await login(client, user["login_id"], STRONG_PASSWORD)
+    return Staff(user, STRONG_PASSWORD, tokens["access_token"], tokens["refresh_token"])

@@ -71,9 +71,9 @@ async def test_revoked_and_expired_tokens_are_401(client: httpx.AsyncClient, db:
 
 
 async def test_a_valid_token_of_an_unknown_secret_is_401(client: httpx.AsyncClient) -> None:
-    from service.tokens.service import new_secret
+    from service.kit.credentials import new_api_token
 
-    assert_problem(await client.get("/v1/tenants", headers=bearer(new_secret())), 401, "unauthorized")
+    assert_problem(await client.get("/v1/tenants", headers=bearer(new_api_token())), 401, "unauthorized")
 
 
 async def test_missing_permission_is_403(client: httpx.AsyncClient, db: Database, clock: FrozenClock) -> None:
@@ -250,3 +250,11 @@ async def test_api_docs_are_served(client: httpx.AsyncClient) -> None:
     assert "text/html" in page.headers["content-type"]
     strict = document.json()["components"]["schemas"]["TenantCreate"]
     assert strict["additionalProperties"] is False
+
+
+async def test_a_missing_query_parameter_is_named(
+    client: httpx.AsyncClient, platform: dict[str, str], tenant: dict[str, Any]
+) -> None:
+    response = await client.get(f"/v1/tenants/{tenant['id']}/guideline/diff?to=2", headers=platform)
+    error = assert_problem(response, 422, "validation-error")["errors"][0]
+    assert error == {**error, "parameter": "from", "in": "query", "code": "required"}

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Date, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
@@ -15,6 +15,8 @@ class GuidelineVersion(Base):
     """One immutable version of a tenant's guideline configuration."""
 
     __tablename__ = "guideline_versions"
+    # The document is kept whole in the version itself; the trail records that a version was made.
+    __audit_exclude__: ClassVar[frozenset[str]] = frozenset({"document"})
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     tenant_id: Mapped[uuid.UUID]

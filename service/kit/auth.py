@@ -1,14 +1,14 @@
 """Who is calling, and what they may do.
 
-The authentication middleware turns the `Authorization: Bearer …` header into a `Principal`
-(or a 401). Guards check permissions from the matrix. Tenant access is checked by the
-`tenant` dependency in `service.kit.tenancy`: a caller reaches only its own tenant, and a platform
-operator any tenant it names.
+The authentication middleware turns `Authorization: Bearer …` into a `Principal`, or a 401:
+`koshiki_…` API tokens are looked up by hash (one SECURITY DEFINER call), anything else must be
+an access JWT this service signed. Guards check permissions from the matrix. Tenant access is
+checked by the tenant dependency (`service.kit.deps`): a caller reaches only its own tenant, a
+platform operator any tenant it names.
 """
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import uuid
 from collections.abc import Callable
@@ -18,36 +18,46 @@ import msgspec
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import Receive, Scope, Send
 from sqlalchemy import text
 
+from service.kit.actor import Actor, reset_actor, set_actor
 from service.kit.clock import Clock
+from service.kit.credentials import API_TOKEN_PREFIX, api_token_checksum_ok, hash_secret
 from service.kit.db import Database
 from service.kit.errors import Msg, ProblemError
+from service.kit.jwt import InvalidToken, KeyRing
 from service.kit.permissions import Role, effective_permissions
 
-TOKEN_PREFIX = "koshiki_"  # noqa: S105 - a prefix, not a secret
+# Paths a user who must change their password may still use.
+PASSWORD_CHANGE_PATHS = frozenset({"/v1/me", "/v1/me/password", "/v1/auth/logout", "/v1/auth/logout-all"})
 
 
 class Principal(msgspec.Struct, frozen=True):
     """The authenticated caller."""
 
-    kind: str  # "api_token" | "user" | "system"
+    kind: str  # "api_token" | "user"
     id: uuid.UUID
-    role: Role
+    roles: frozenset[Role]
     tenant_id: uuid.UUID | None
     permissions: frozenset[str]
     label: str
+    unit_id: uuid.UUID | None = None  # the unit a staff member belongs to (and heads, for a unit head)
+    session_id: uuid.UUID | None = None  # the refresh-token family of a logged-in user
+    password_change_required: bool = False
 
     @property
     def is_platform(self) -> bool:
-        return self.role is Role.PLATFORM_OPERATOR
+        return Role.PLATFORM_OPERATOR in self.roles
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions
 
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
 
-def hash_secret(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode()).digest()
+    def actor(self, client_ip: str | None) -> Actor:
+        return Actor(self.kind, self.id, self.label, client_ip)
 
 
 def unauthorized(key: str = "detail.unauthorized-invalid") -> ProblemError:
@@ -65,7 +75,13 @@ def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 
 class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
-    """Bearer tokens: `koshiki_…` API tokens (looked up by hash), later also access JWTs."""
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # The actor lives exactly as long as the request.
+        token = set_actor(None)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            reset_actor(token)
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         header = connection.headers.get("authorization")
@@ -77,19 +93,24 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
         credential = credential.strip()
         if scheme.lower() != "bearer" or not credential:
             raise unauthorized("detail.unauthorized-missing")
-        if credential.startswith(TOKEN_PREFIX):
-            principal = await authenticate_api_token(
-                connection.app.state.db, connection.app.state.clock, credential, client_ip(connection)
-            )
-            return AuthenticationResult(user=principal, auth=credential)
-        raise unauthorized()
+        state = connection.app.state
+        ip = client_ip(connection)
+        if credential.startswith(API_TOKEN_PREFIX):
+            principal = await authenticate_api_token(state.db, state.clock, credential, ip)
+        else:
+            principal = await authenticate_access_token(state.keyring, credential)
+            if principal.password_change_required and connection.scope["path"] not in PASSWORD_CHANGE_PATHS:
+                raise ProblemError(
+                    "forbidden",
+                    Msg("detail.password-change-required"),
+                    extensions={"reason": "password-change-required"},
+                )
+        set_actor(principal.actor(ip))
+        return AuthenticationResult(user=principal, auth=credential)
 
 
 async def authenticate_api_token(db: Database, clock: Clock, secret: str, ip: str | None) -> Principal:
-    # Reject malformed or mistyped tokens without a database round trip.
-    from service.tokens.service import checksum_ok
-
-    if not checksum_ok(secret):
+    if not api_token_checksum_ok(secret):  # a typo or a forgery: no database round trip
         raise unauthorized()
     now = clock.now()
     async with db.engine.begin() as conn:
@@ -101,15 +122,37 @@ async def authenticate_api_token(db: Database, clock: Clock, secret: str, ip: st
         ).one_or_none()
     if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         raise unauthorized()
-    role = Role(row.role)
+    roles = frozenset({Role(row.role)})
     return Principal(
         kind="api_token",
         id=row.id,
-        role=role,
+        roles=roles,
         tenant_id=row.tenant_id,
-        permissions=effective_permissions(role, frozenset(row.scopes)),
+        permissions=effective_permissions(roles, frozenset(row.scopes)),
         label=f"token:{row.name}",
     )
+
+
+async def authenticate_access_token(keyring: KeyRing, token: str) -> Principal:
+    try:
+        claims = await keyring.verify(token)
+        roles = frozenset(Role(r) for r in claims.get("roles", []))
+        tenant = claims.get("tid")
+        unit = claims.get("uid")
+        session = claims.get("sid")
+        return Principal(
+            kind="user",
+            id=uuid.UUID(claims["sub"]),
+            roles=roles,
+            tenant_id=uuid.UUID(tenant) if tenant else None,
+            permissions=effective_permissions(roles, None),
+            label=f"user:{claims.get('name', claims['sub'])}",
+            unit_id=uuid.UUID(unit) if unit else None,
+            session_id=uuid.UUID(session) if session else None,
+            password_change_required=bool(claims.get("pcr", False)),
+        )
+    except (InvalidToken, ValueError, KeyError, TypeError) as exc:
+        raise unauthorized() from exc
 
 
 def requires(permission: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
@@ -131,4 +174,15 @@ def requires(permission: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], B
 def platform_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     principal = connection.user
     if not isinstance(principal, Principal) or not principal.is_platform:
-        raise ProblemError("forbidden", Msg("detail.forbidden", {"permission": "platform"}))
+        raise ProblemError(
+            "forbidden",
+            Msg("detail.forbidden", {"permission": "platform"}),
+            extensions={"required_permission": "platform"},
+        )
+
+
+def users_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """For endpoints about a person (their password, their sessions): not for API tokens."""
+    principal = connection.user
+    if not isinstance(principal, Principal) or principal.kind != "user":
+        raise ProblemError("forbidden", Msg("detail.users-only"), extensions={"reason": "users-only"})

@@ -14,12 +14,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import MetaData, text
+from sqlalchemy.dialects.postgresql import INET
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+from service.kit.clock import Clock, SystemClock
 
 APP_ROLE = "koshiki_app"
 DEFINER_ROLE = "koshiki_definer"
@@ -31,6 +36,16 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class InetText(TypeDecorator[str]):
+    """PostgreSQL `inet`, read back as the plain string the API shows (asyncpg gives ipaddress objects)."""
+
+    impl = INET
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else str(value)
 
 
 class Base(DeclarativeBase):
@@ -53,7 +68,17 @@ def plain_url(url: str) -> str:
 
 
 class Database:
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10, name: str = "koshiki") -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        name: str = "koshiki",
+        clock: Clock | None = None,
+    ) -> None:
+        # The clock every unit of work stamps its audit events with (the app sets its own).
+        self.clock: Clock = clock or SystemClock()
         self.engine: AsyncEngine = create_async_engine(
             async_url(url),
             pool_size=pool_size,
@@ -73,6 +98,7 @@ class Database:
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """One transaction, committed on success and rolled back on any error."""
         async with self.sessionmaker() as session:
+            session.info["clock"] = self.clock
             try:
                 yield session
             except BaseException:
@@ -95,11 +121,13 @@ async def flush_or_conflict(session: AsyncSession, conflict: Exception) -> None:
 async def set_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     """Scope the current transaction to one tenant (row-level security reads it)."""
     await session.execute(text("SELECT set_config('app.tenant_id', :tenant_id, true)"), {"tenant_id": str(tenant_id)})
+    session.info["tenant_id"] = tenant_id
 
 
 async def set_platform(session: AsyncSession) -> None:
     """Let the current transaction see platform-wide rows (tenants, platform tokens)."""
     await session.execute(text("SELECT set_config('app.platform', 'on', true)"))
+    session.info["platform"] = True
 
 
 async def role_problems(session: AsyncSession) -> list[str]:

@@ -13,6 +13,7 @@ from litestar.params import FromPath
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.kit.access import check_standing
 from service.kit.auth import Principal
 from service.kit.clock import Clock
 from service.kit.db import Database, set_platform, set_tenant
@@ -42,6 +43,17 @@ def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     return principal
 
 
+async def provide_home_session(
+    principal: NamedDependency[Principal], db_session: NamedDependency[AsyncSession]
+) -> AsyncSession:
+    """A session scoped to the caller's own home: its tenant, or the platform for an operator."""
+    if principal.tenant_id is None:
+        await set_platform(db_session)
+    else:
+        await set_tenant(db_session, principal.tenant_id)
+    return db_session
+
+
 async def provide_platform_session(db_session: NamedDependency[AsyncSession]) -> AsyncSession:
     await set_platform(db_session)
     return db_session
@@ -51,6 +63,7 @@ async def provide_tenant_id(
     tenant_id: FromPath[uuid.UUID],
     principal: NamedDependency[Principal],
     db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
 ) -> uuid.UUID:
     """Enter the tenant named in the path, if the caller may.
 
@@ -62,6 +75,7 @@ async def provide_tenant_id(
     if not principal.is_platform and principal.tenant_id != tenant_id:
         raise not_found("tenant")
     await set_tenant(db_session, tenant_id)
+    await check_standing(db_session, principal, clock)
     if principal.is_platform:
         found = await db_session.scalar(select(Tenant.id).where(Tenant.id == tenant_id))
         if found is None:
@@ -74,5 +88,6 @@ DEPENDENCIES: dict[str, Provide] = {
     "clock": Provide(provide_clock, sync_to_thread=False),
     "principal": Provide(provide_principal, sync_to_thread=False),
     "platform_session": Provide(provide_platform_session),
+    "platform_or_tenant_session": Provide(provide_home_session),
     "current_tenant_id": Provide(provide_tenant_id),
 }

@@ -121,11 +121,40 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "detail.bad-request": ("{reason}", "{reason}"),
     "detail.not-ready": ("準備ができていません：{reason}", "Not ready: {reason}"),
     "word.deleted": ("削除", "deleted"),
+    "detail.password-change-required": (
+        "パスワードの変更が必要です。POST /v1/me/password で変更してから操作してください。",
+        "You must change your password first (POST /v1/me/password).",
+    ),
+    "detail.users-only": (
+        "この操作は利用者本人だけが行えます（API トークンは不可）。",
+        "Only a user can do this, not an API token.",
+    ),
+    "detail.no-standing.no-active-agreement": (
+        "有効な委託契約がないため、この団体の情報にはアクセスできません。",
+        "No active agreement covers you, so you cannot act in this tenant.",
+    ),
+    "detail.login-locked": (
+        "ログインの失敗が続いたため一時的にロックされています。{seconds}秒後に再度お試しください。",
+        "Too many failed logins; try again in {seconds} seconds.",
+    ),
+    "detail.invalid-credentials": (
+        "ログイン ID（またはメールアドレス）かパスワードが違います。",
+        "The login ID (or e-mail) or the password is wrong.",
+    ),
+    "detail.invalid-refresh-token": (
+        "リフレッシュトークンが無効です。もう一度ログインしてください。",
+        "The refresh token is invalid; log in again.",
+    ),
+    "detail.account-disabled": (
+        "この利用者は停止されています。管理者に連絡してください。",
+        "This user is disabled; contact your administrator.",
+    ),
     # Resource names for not-found details.
     "resource.tenant": ("団体", "tenant"),
     "resource.unit": ("所属", "unit"),
     "resource.guideline-version": ("ガイドライン設定の版", "guideline configuration version"),
     "resource.api-token": ("API トークン", "API token"),
+    "resource.user": ("利用者", "user"),
     # Domain conflicts.
     "conflict.tenant-slug-taken": (
         "slug「{slug}」は既に使われています。",
@@ -159,6 +188,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "最新の版（第{version}版）と内容も適用日も同じです。変更がないため新しい版は作りません。",
         "Same document and effective date as the latest version ({version}); nothing to record.",
     ),
+    "conflict.login-taken": (
+        "このログイン ID またはメールアドレスは既に使われています。",
+        "This login ID or e-mail address is already in use.",
+    ),
+    "conflict.last-general-administrator": (
+        "団体の統括管理者が一人もいなくなるため、この変更はできません。",
+        "This would leave the tenant without an active general administrator.",
+    ),
+    "conflict.cannot-disable-self": ("自分自身を停止することはできません。", "You cannot disable yourself."),
     "conflict.token-revoked": ("このトークンは既に失効しています。", "This token is already revoked."),
     # Field-level validation messages (jsonschema keywords and our own checks).
     "field.required": ("必須項目「{name}」がありません。", "Required field '{name}' is missing."),
@@ -186,6 +224,38 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Invalid cursor; pass next_cursor from the previous page unchanged.",
     ),
     "field.scope-unknown": ("スコープ「{scope}」はありません。", "There is no scope '{scope}'."),
+    "user.contractor-exclusive": (
+        "委託業者の役割は他の役割と兼ねられません。",
+        "The contractor role cannot be combined with other roles.",
+    ),
+    "user.unit-head-needs-unit": ("所属長には所属を指定してください。", "A unit head needs a unit."),
+    "password.too-short": (
+        "パスワードは{limit}文字以上にしてください。",
+        "The password must have at least {limit} characters.",
+    ),
+    "password.too-long": (
+        "パスワードは{limit}文字以内にしてください。",
+        "The password must have at most {limit} characters.",
+    ),
+    "password.common": ("よく使われるパスワードは使えません。", "This password is too common."),
+    "password.repetitive": ("同じ文字の繰り返しが多すぎます。", "The password repeats too few characters."),
+    "password.contains-name": (
+        "ログイン ID やメールアドレスを含むパスワードは使えません。",
+        "The password must not contain your login ID or e-mail.",
+    ),
+    "password.wrong-current": ("現在のパスワードが違います。", "The current password is wrong."),
+    "password.unchanged": (
+        "新しいパスワードが現在のものと同じです。",
+        "The new password is the same as the current one.",
+    ),
+    "token.scope-not-for-systems": (
+        "スコープ「{scope}」は API トークンには付与できません。",
+        "The scope '{scope}' cannot be given to an API token.",
+    ),
+    "token.scope-not-held": (
+        "あなたが持たない権限「{scope}」をトークンに付与することはできません。",
+        "You cannot give a token the '{scope}' permission, which you do not hold.",
+    ),
     # Guideline configuration rules beyond the JSON Schema.
     "guideline.hours-window-order": (
         "開始時刻は終了時刻より前にしてください。",

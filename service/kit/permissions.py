@@ -2,7 +2,9 @@
 
 A permission is named `resource:read` or `resource:write`; API token scopes use the same names,
 so a token's powers are its scopes intersected with its role's (and never more than its
-creator's). The README's matrix is generated from this table (`koshiki permissions`).
+creator's). Some roles are further bounded by a standing rule (`service.kit.access`): a unit head
+acts for the units they head, an operator for the accounts assigned to them, a contractor only
+within an active agreement. The README's matrix is printed from this table (`koshiki permissions`).
 """
 
 from __future__ import annotations
@@ -32,30 +34,54 @@ SY = Role.AGENCY_SYSTEM
 
 STAFF = frozenset({GA, OM, UH, OP, AU})
 
+
+def _roles(*roles: Role) -> frozenset[Role]:
+    return frozenset(roles)
+
+
 # permission -> (roles holding it, Japanese description, English description)
+# An agency system (API token) holds a permission only when its token's scopes include it.
 MATRIX: dict[str, tuple[frozenset[Role], str, str]] = {
     "tenants:read": (STAFF | {P, CO, SY}, "団体の基本情報を見る", "Read the tenant's profile"),
-    "tenants:write": (frozenset({P}), "団体を作成・変更する", "Create and change tenants"),
-    "units:read": (STAFF | {P, CO, SY}, "所属を見る", "Read units"),
-    "units:write": (frozenset({P, GA}), "所属を作成・変更・削除する", "Create, change and delete units"),
+    "tenants:write": (_roles(P), "団体を作成・変更する", "Create and change tenants"),
+    "units:read": (STAFF | {P, SY}, "所属を見る", "Read units"),
+    "units:write": (_roles(P, GA, SY), "所属を作成・変更・削除する", "Create, change and delete units"),
     "config:read": (STAFF | {P, CO, SY}, "ガイドライン設定を見る", "Read the guideline configuration"),
     "config:write": (
-        frozenset({P, GA}),
+        _roles(P, GA, SY),
         "ガイドライン設定の新しい版を作る",
-        "Make a new guideline configuration version",
+        "Record a new guideline configuration version",
     ),
-    "tokens:read": (frozenset({P, GA}), "API トークンの一覧を見る", "List API tokens"),
-    "tokens:write": (frozenset({P, GA}), "API トークンを発行・失効する", "Issue and revoke API tokens"),
+    "users:read": (_roles(P, GA, OM, AU), "利用者（職員・委託業者）を見る", "Read users (staff and contractors)"),
+    "users:write": (
+        _roles(P, GA),
+        "利用者を作成・変更・停止し、パスワードを再設定する",
+        "Create, change, disable users; reset passwords",
+    ),
+    "tokens:read": (_roles(P, GA), "API トークンの一覧を見る", "List API tokens"),
+    "tokens:write": (_roles(P, GA), "API トークンを発行・失効する", "Issue and revoke API tokens"),
+    "audit:read": (_roles(P, GA, AU, SY), "監査証跡を見る・書き出す", "Read and export the audit trail"),
 }
 
 ALL_PERMISSIONS: frozenset[str] = frozenset(MATRIX)
+
+# What a person may hold as a user (agency systems are tokens, not users).
+USER_ROLES: frozenset[Role] = frozenset(Role) - {SY}
+TENANT_USER_ROLES: frozenset[Role] = USER_ROLES - {P}
 
 
 def permissions_of(role: Role) -> frozenset[str]:
     return frozenset(name for name, (roles, _, _) in MATRIX.items() if role in roles)
 
 
-def effective_permissions(role: Role, scopes: frozenset[str] | None) -> frozenset[str]:
-    """What a caller may do: the role's permissions, narrowed to the token's scopes when it has any."""
-    granted = permissions_of(role)
+def permissions_of_roles(roles: frozenset[Role]) -> frozenset[str]:
+    granted: set[str] = set()
+    for role in roles:
+        granted |= permissions_of(role)
+    return frozenset(granted)
+
+
+def effective_permissions(roles: frozenset[Role], scopes: frozenset[str] | None) -> frozenset[str]:
+    """What a caller may do: its roles' permissions, narrowed to its token's scopes when it has any."""
+    granted = permissions_of_roles(roles)
     return granted if scopes is None else granted & scopes

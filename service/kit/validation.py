@@ -26,6 +26,7 @@ from litestar.utils.scope.state import ScopeState
 from service.kit.errors import FieldError, Msg, ProblemError, validation_failed
 from service.kit.i18n import Lang
 
+_MISSING_PARAMETER = re.compile(r"^Missing required (?P<where>\w+) parameter '(?P<name>[^']+)'")
 _MSGSPEC_PATH = re.compile(r"at `\$(?P<path>[^`]*)`")
 _PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\[\.\.\.\]")
 
@@ -157,6 +158,13 @@ def problem_from_validation_exception(request: Request[Any, Any, Any], exc: Vali
             errors.append(
                 FieldError(Msg("field.invalid", {"reason": message}), "invalid", parameter=key, location=source)
             )
+    if not errors and (missing := _MISSING_PARAMETER.match(str(exc.detail))):
+        name = missing.group("name")
+        errors.append(
+            FieldError(
+                Msg("field.required", {"name": name}), "required", parameter=name, location=missing.group("where")
+            )
+        )
     if not errors:
         errors.append(FieldError(Msg("field.invalid", {"reason": str(exc.detail)}), "invalid", pointer=""))
     return validation_failed(errors)

@@ -22,6 +22,13 @@ class TokensRepository:
     async def get(self, token_id: uuid.UUID) -> ApiToken | None:
         return (await self.session.execute(self._scoped().where(ApiToken.id == token_id))).scalar_one_or_none()
 
+    async def page(self, after: uuid.UUID | None, limit: int) -> tuple[list[ApiToken], bool]:
+        query = self._scoped().order_by(ApiToken.id).limit(limit + 1)
+        if after is not None:
+            query = query.where(ApiToken.id > after)
+        rows = list((await self.session.execute(query)).scalars())
+        return rows[:limit], len(rows) > limit
+
     async def all(self) -> list[ApiToken]:
         return list((await self.session.execute(self._scoped().order_by(ApiToken.id))).scalars())
 
