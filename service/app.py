@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,9 +16,13 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.types import ASGIApp, ControllerRouterHandler
 
+from service import tasks
 from service.audit import service as _audit  # noqa: F401 - registers the audit trail's flush hook
 from service.audit.routes import PlatformAuditController, TenantAuditController
 from service.config import Settings
+from service.deadletters.routes import DeadLetterController
+from service.deadlines.routes import DeadlineController
+from service.events.routes import EventController
 from service.guidelines.routes import GuidelineController, guideline_schema
 from service.health.routes import healthz, readyz
 from service.identity.passwords import Passwords
@@ -31,10 +36,14 @@ from service.kit.errors import PROBLEM_TYPES, TYPE_PREFIX, Msg, ProblemError, ha
 from service.kit.jwt import KeyRing
 from service.kit.logging import access_log_middleware
 from service.kit.migrate import head_revision
+from service.kit.queue import QueueSettings, Relay, Runtime, broker_for, install, set_runtime
 from service.kit.requestid import request_id_middleware
+from service.notifications.routes import MailController
+from service.scheduler import Scheduler
 from service.tenants.routes import TenantController, UnitController
 from service.tokens.routes import ApiTokenController
 from service.users.routes import MeController, UsersController
+from service.webhooks.routes import WebhookController, WebhookDeliveryController
 
 API_VERSION = "0.1.0"
 
@@ -52,6 +61,12 @@ ROUTES: list[ControllerRouterHandler] = [
     ApiTokenController,
     TenantAuditController,
     PlatformAuditController,
+    EventController,
+    DeadlineController,
+    MailController,
+    WebhookController,
+    WebhookDeliveryController,
+    DeadLetterController,
 ]
 
 DESCRIPTION = f"""
@@ -110,6 +125,8 @@ def _openapi() -> OpenAPIConfig:
             Tag(name="Users", description="Staff and contractor users; the caller (/v1/me)."),
             Tag(name="API tokens", description="Tokens for the agency's own systems, scoped and expiring."),
             Tag(name="Audit trail", description="Every change, who made it and when; append-only."),
+            Tag(name="Events and notifications", description="What happened, deadlines, and the mail it caused."),
+            Tag(name="Webhooks", description="Signed deliveries of events to agency systems."),
         ],
         use_handler_docstrings=True,
     )
@@ -142,6 +159,33 @@ def _declare_strict_bodies(app: Litestar) -> None:
             schema.additional_properties = False
 
 
+async def _start_background(app: Litestar) -> Callable[[], Awaitable[None]]:
+    """Workers and the scheduler inside this process (no BROKER_URL: `make run` needs no other server)."""
+    import dramatiq
+    from dramatiq.asyncio import get_event_loop_thread
+
+    state = app.state
+    install(state.broker, QueueSettings.from_settings(state.settings))
+    runtime = Runtime(state.settings, state.clock, state.broker)
+    set_runtime(runtime)
+    worker = dramatiq.Worker(state.broker, worker_threads=state.settings.worker_threads, worker_timeout=200)
+    worker.start()
+    stop = asyncio.Event()
+    scheduler = Scheduler(state.db, state.clock, state.relay, interval=state.settings.sweep_interval_seconds)
+    running = asyncio.create_task(scheduler.run(stop))
+
+    async def shut_down() -> None:
+        stop.set()
+        await running
+        loop_thread = get_event_loop_thread()
+        if loop_thread is not None:
+            loop_thread.run_coroutine(runtime.close())
+        await asyncio.to_thread(worker.stop)
+        set_runtime(None)
+
+    return shut_down
+
+
 def create_app(settings: Settings, *, db: Database | None = None, clock: Clock | None = None) -> Litestar:
     database = db or Database(
         settings.require_database_url(),
@@ -159,9 +203,13 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
                 "Refusing to serve: " + "; ".join(problems) + ". Row-level security would not protect tenants. "
                 "Connect as koshiki_app (README: Database roles)."
             )
+        background = await _start_background(app) if settings.background_in_process else None
         try:
             yield
         finally:
+            if background is not None:
+                await background()
+            relay.close()
             if db is None:  # a database passed in belongs to the caller
                 await database.dispose()
 
@@ -211,6 +259,13 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
         access_ttl=settings.access_token_ttl,
     )
     passwords = Passwords(settings)
+    tasks.load()
+    queue_config = QueueSettings.from_settings(settings)
+    broker = broker_for(queue_config)
+    relay = Relay(database, the_clock, broker, queue_config)
+    database.relay_kick = relay.kick
+    app.state.broker = broker
+    app.state.relay = relay
     app.state.db = database
     app.state.clock = the_clock
     app.state.keyring = keyring

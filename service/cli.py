@@ -11,6 +11,8 @@
     koshiki db bootstrap URL     create the database and its roles on a server you bring
     koshiki users create-operator  a platform operator who logs in (temporary password printed once)
     koshiki keys rotate          start signing access tokens with a new key
+    koshiki worker               Dramatiq workers (needs BROKER_URL)
+    koshiki scheduler            the deadline sweep and outbox relay (needs BROKER_URL)
     koshiki permissions          the permission matrix, as Markdown
 """
 
@@ -104,6 +106,13 @@ def run(host: str | None, port: int | None, workers: int | None, no_migrate: boo
         token = _dev_token(ready) if embedded and ready.environment != "production" else None
         # Child worker processes read their settings from the environment.
         os.environ["DATABASE_URL"] = ready.require_database_url()
+        os.environ["KOSHIKI_EMBEDDED"] = "1" if embedded else "0"
+        try:
+            from service.kit.clock import clock_for
+
+            clock_for(ready, embedded=embedded)  # refuse a CLOCK_OFFSET here, with its message
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
         if ready.migration_database_url:
             os.environ["MIGRATION_DATABASE_URL"] = ready.migration_database_url
         _banner(ready, embedded, token)
@@ -131,11 +140,17 @@ def _banner(settings: Settings, embedded: bool, token: str | None) -> None:
         f"  API:        {base}/v1",
         f"  API docs:   {base}/schema  (OpenAPI JSON: {base}/schema/openapi.json)",
         f"  Health:     {base}/healthz   Ready: {base}/readyz",
+        f"  Queue:      {describe_url(settings.broker_url) if settings.broker_url else 'in this process (no BROKER_URL)'}",
         f"  Database:   {describe_url(settings.require_database_url())}"
         + ("  (embedded, .data/postgres)" if embedded else ""),
         "",
         "Authenticate with a bearer token:",
     ]
+    if settings.clock_offset:
+        lines.insert(
+            2,
+            f"  CLOCK OFFSET {settings.clock_offset}: the service's clock says {SystemClock().now() + settings.clock_offset:%Y-%m-%d %H:%M} UTC",
+        )
     if token:
         lines += [
             "  A platform-operator token for this session (valid 24 hours):",
@@ -188,6 +203,66 @@ def _dev_token(settings: Settings) -> str:
             await db.dispose()
 
     return asyncio.run(go())
+
+
+# ---- worker and scheduler ----------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--processes", type=click.IntRange(1, 64), default=2, show_default=True, help="Worker processes.")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Threads per process.")
+@click.option("--queues", multiple=True, help="Only these queues (default: all).")
+@click.option("--extra-module", "extra", multiple=True, help="Import this module too (more actors).")
+def worker(processes: int, threads: int, queues: tuple[str, ...], extra: tuple[str, ...]) -> None:
+    """Run Dramatiq workers on BROKER_URL's broker. SIGTERM stops them gracefully: in-flight
+    messages finish, unstarted ones stay queued."""
+    from dramatiq.cli import main as dramatiq_main
+    from dramatiq.cli import make_argument_parser
+
+    settings = _settings()
+    if not settings.broker_url:
+        raise click.ClickException("koshiki worker needs BROKER_URL (amqp://… or redis://…)")
+    settings.require_database_url()
+    if extra:
+        os.environ["KOSHIKI_EXTRA_MODULES"] = ",".join(extra)
+    args = ["service.worker", "--processes", str(processes), "--threads", str(threads), "--skip-logging"]
+    for queue in queues:
+        args += ["--queues", settings.queue_prefix + queue]
+    sys.exit(dramatiq_main(make_argument_parser().parse_args(args)))  # type: ignore[no-untyped-call]
+
+
+@main.command()
+def scheduler() -> None:
+    """Sweep due deadlines into the outbox and relay the outbox to BROKER_URL's broker, until SIGTERM.
+    Run as many as you like: one leads (an advisory lock), all relay."""
+    from service import tasks
+    from service.kit.clock import clock_for
+    from service.kit.logging import configure_logging
+    from service.kit.queue import QueueSettings, Relay, broker_for
+    from service.scheduler import Scheduler
+
+    settings = _settings()
+    if not settings.broker_url:
+        raise click.ClickException("koshiki scheduler needs BROKER_URL (amqp://… or redis://…)")
+    configure_logging(settings.log_level)
+    tasks.load()
+
+    async def go() -> None:
+        clock = clock_for(settings, embedded=False)
+        db = Database(settings.require_database_url(), pool_size=3, name="koshiki-scheduler", clock=clock)
+        config = QueueSettings.from_settings(settings)
+        relay = Relay(db, clock, broker_for(config), config)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await Scheduler(db, clock, relay, interval=settings.sweep_interval_seconds).run(stop)
+        finally:
+            relay.close()
+            await db.dispose()
+
+    asyncio.run(go())
 
 
 # ---- migrate -------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ Every variable is listed in the README's configuration table; keep the two in st
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -59,6 +61,21 @@ def _secret_key() -> bytes | None:
     return key
 
 
+_OFFSET = re.compile(r"^(?P<sign>[+-]?)(?P<amount>\d+)(?P<unit>[smhd])$")
+
+
+def _offset(raw: str | None) -> dt.timedelta | None:
+    """CLOCK_OFFSET such as `+130d`, `-2h`, `90m`: moves the service's clock (development demos only)."""
+    if not raw:
+        return None
+    match = _OFFSET.match(raw.strip())
+    if not match:
+        raise ConfigError(f"CLOCK_OFFSET must look like +130d, -2h or 90m, got {raw!r}")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match["unit"]]
+    delta = dt.timedelta(**{unit: int(match["amount"])})
+    return -delta if match["sign"] == "-" else delta
+
+
 def _list(name: str) -> tuple[str, ...]:
     raw = os.environ.get(name, "")
     return tuple(item.strip() for item in raw.split(",") if item.strip())
@@ -94,6 +111,21 @@ class Settings:
     login_max_failures_per_address: int = 20
     login_window_seconds: int = 900
     login_lockout_seconds: int = 900
+    # The queue. No BROKER_URL: an in-process broker, workers and scheduler inside the API process.
+    broker_url: str | None = None
+    queue_prefix: str = ""
+    queue_min_backoff_ms: int = 5_000
+    queue_max_backoff_ms: int = 600_000
+    redis_heartbeat_ms: int = 60_000
+    worker_threads: int = 4
+    # Run workers and the scheduler inside the API process (default: when there is no BROKER_URL).
+    run_background: bool | None = None
+    sweep_interval_seconds: float = 5.0
+    clock_offset: dt.timedelta | None = None
+    # Notifications.
+    smtp_url: str | None = None
+    mail_from: str = "Koshiki <no-reply@koshiki.example>"
+    webhook_allow_private: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -126,10 +158,27 @@ class Settings:
             login_max_failures_per_address=_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20, minimum=1),
             login_window_seconds=_int("LOGIN_WINDOW_SECONDS", 900, minimum=1),
             login_lockout_seconds=_int("LOGIN_LOCKOUT_SECONDS", 900, minimum=1),
+            broker_url=os.environ.get("BROKER_URL") or None,
+            queue_prefix=os.environ.get("QUEUE_PREFIX", ""),
+            queue_min_backoff_ms=_int("QUEUE_MIN_BACKOFF_MS", 5_000, minimum=1),
+            queue_max_backoff_ms=_int("QUEUE_MAX_BACKOFF_MS", 600_000, minimum=1),
+            redis_heartbeat_ms=_int("REDIS_HEARTBEAT_MS", 60_000, minimum=1000),
+            worker_threads=_int("WORKER_THREADS", 4, minimum=1),
+            sweep_interval_seconds=float(_int("SWEEP_INTERVAL_MS", 5000, minimum=100)) / 1000,
+            clock_offset=_offset(os.environ.get("CLOCK_OFFSET")),
+            smtp_url=os.environ.get("SMTP_URL") or None,
+            mail_from=os.environ.get("MAIL_FROM", "Koshiki <no-reply@koshiki.example>"),
+            # Outside production, webhooks may target private addresses (a local test receiver).
+            webhook_allow_private=os.environ.get("WEBHOOK_ALLOW_PRIVATE", "").lower() in {"1", "true", "yes"}
+            or environment != "production",
         )
 
     def with_database(self, database_url: str, migration_database_url: str) -> Settings:
         return replace(self, database_url=database_url, migration_database_url=migration_database_url)
+
+    @property
+    def background_in_process(self) -> bool:
+        return self.run_background if self.run_background is not None else self.broker_url is None
 
     @property
     def base_url(self) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from dramatiq.brokers.stub import StubBroker
 from litestar import Litestar
 from sqlalchemy import text
 
@@ -90,6 +91,16 @@ def settings(test_database: DatabaseUnderTest) -> Settings:
         password_time_cost=2,
         password_memory_kib=19456,
         password_parallelism=1,
+        # TEST_BROKER_URL picks the broker (RabbitMQ, Redis); unset, the in-process one. Queues get
+        # a per-run prefix so runs sharing a broker never see each other's messages.
+        broker_url=os.environ.get("TEST_BROKER_URL") or None,
+        queue_prefix=f"t{secrets.token_hex(3)}-",
+        queue_min_backoff_ms=20,
+        queue_max_backoff_ms=100,
+        redis_heartbeat_ms=2000,
+        # Tests drive the sweep and relay themselves; the workers run in the `worker` fixture.
+        run_background=False,
+        webhook_allow_private=True,  # the test receiver listens on 127.0.0.1
     )
 
 
@@ -120,8 +131,86 @@ async def _fresh_login_throttle(db: Database) -> AsyncIterator[None]:
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings, db: Database, clock: FrozenClock) -> Litestar:
+def app(settings: Settings, db: Database, clock: FrozenClock, worker: Any) -> Litestar:
     return create_app(settings, db=db, clock=clock)
+
+
+@pytest.fixture(scope="session")
+def worker(settings: Settings, clock: FrozenClock) -> Iterator[Any]:
+    """Dramatiq workers in this process, on the test broker, with the test clock."""
+    import dramatiq
+    from dramatiq.asyncio import get_event_loop_thread
+
+    from service import tasks
+    from service.kit.queue import QueueSettings, Runtime, broker_for, install, set_runtime
+
+    tasks.load(("tests.actors",))
+    config = QueueSettings.from_settings(settings)
+    broker = install(broker_for(config), config)
+    runtime = Runtime(settings, clock, broker)
+    set_runtime(runtime)
+    workers = dramatiq.Worker(broker, worker_threads=4, worker_timeout=50)
+    workers.start()
+    yield workers
+    loop_thread = get_event_loop_thread()
+    if loop_thread is not None:
+        loop_thread.run_coroutine(runtime.close())
+    workers.stop()
+    set_runtime(None)
+    _forget_queues(broker, config.queue_prefix)
+
+
+def _forget_queues(broker: Any, prefix: str) -> None:
+    """Remove this run's queues from a shared broker."""
+    for queue in list(broker.get_declared_queues()):
+        if not queue.startswith(prefix):
+            continue
+        for name in (queue, f"{queue}.DQ", f"{queue}.XQ"):
+            try:
+                if hasattr(broker, "channel"):
+                    broker.channel.queue_delete(name)
+                elif hasattr(broker, "client"):
+                    broker.client.delete(f"{broker.namespace}:{name}", f"{broker.namespace}:{name}.msgs")
+            except Exception:  # noqa: S110 - best effort clean-up of a shared server
+                pass
+
+
+async def settle(app: Litestar, worker: Any, *, rounds: int = 50) -> None:
+    """Relay the outbox and wait until every queue is empty and every worker idle, repeatedly,
+    since actors queue more work (a deadline emits an event, an event a delivery, …)."""
+    broker = app.state.broker
+
+    def join() -> None:
+        for queue in list(broker.get_declared_queues()):
+            if isinstance(broker, StubBroker):
+                broker.join(queue, timeout=20_000, fail_fast=False)
+            elif hasattr(broker, "channel"):  # RabbitMQ: a few empty polls in a row
+                broker.join(queue, min_successes=3, idle_time=30, timeout=20_000)
+            else:
+                broker.join(queue, timeout=20_000)
+        worker.join()
+
+    quiet = 0
+    for _ in range(rounds):
+        result = await app.state.relay.drain()
+        await asyncio.to_thread(join)
+        if result.sent == 0 and result.failed == 0 and not await _unsent(app):
+            # Twice quiet in a row: a message in flight between a real broker and a worker
+            # (fetched, not yet processed) would have shown up the second time.
+            quiet += 1
+            if quiet == 2:
+                return
+            await asyncio.sleep(0.05)
+        else:
+            quiet = 0
+    raise AssertionError("the queue did not settle")
+
+
+async def _unsent(app: Litestar) -> int:
+    async with app.state.db.engine.begin() as conn:
+        return int(
+            await conn.scalar(text("SELECT count(*) FROM koshiki_outbox_claim(now() + interval '1 day', 1000)")) or 0
+        )
 
 
 @asynccontextmanager

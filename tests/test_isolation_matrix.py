@@ -16,6 +16,7 @@ import pytest
 
 from service.kit.permissions import Role, permissions_of
 from tests.conftest import bearer, create_tenant, staff
+from tests.test_audit import _a_delivery
 from tests.test_guidelines import ehime_document, record
 from tests.test_tenants import make_unit
 
@@ -36,6 +37,8 @@ BODIES: dict[str, Any] = {
     },
     "updateUser": {"roles": ["general_administrator"]},
     "createApiToken": {"name": "smuggled", "scopes": ["units:read"]},
+    "createWebhook": {"url": "https://smuggled.example.jp/", "event_types": ["*"]},
+    "updateWebhook": {"url": "https://hijacked.example.jp/"},
 }
 QUERIES: dict[str, str] = {"diffGuidelineVersions": "?from=1&to=1"}
 # Operations about the caller or public, outside the matrix: they name no other tenant's ids.
@@ -46,7 +49,7 @@ SELF_OR_PUBLIC = {
 
 
 @pytest.fixture(scope="module")
-async def world(client: httpx.AsyncClient, platform_token: str) -> dict[str, Any]:
+async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker: Any) -> dict[str, Any]:
     platform = bearer(platform_token)
     home = await create_tenant(client, platform)
     foreign = await create_tenant(client, platform)
@@ -72,6 +75,12 @@ async def world(client: httpx.AsyncClient, platform_token: str) -> dict[str, Any
         headers=foreign_admin.headers,
     )
     assert (await record(client, platform, foreign["id"], ehime_document(), "2025-04-01")).status_code == 201
+    hook = await client.post(
+        f"/v1/tenants/{foreign['id']}/webhooks",
+        json={"url": "http://127.0.0.1:9/theirs", "event_types": ["*"]},
+        headers=foreign_admin.headers,
+    )
+    delivery = await _a_delivery(app, worker, foreign["id"])
     return {
         "platform": platform,
         "home": home,
@@ -83,6 +92,9 @@ async def world(client: httpx.AsyncClient, platform_token: str) -> dict[str, Any
             "user_id": foreign_admin.user["id"],
             "token_id": foreign_token.json()["token"]["id"],
             "version": "1",
+            "webhook_id": hook.json()["webhook"]["id"],
+            "delivery_id": delivery,
+            "dead_letter_id": "01234567-89ab-7def-8123-456789abcdef",
         },
         "foreign_unit": unit,
         "callers": callers,
@@ -99,6 +111,11 @@ async def snapshot(client: httpx.AsyncClient, world: dict[str, Any]) -> dict[str
         f"/v1/tenants/{tid}/api-tokens?limit=200",
         f"/v1/tenants/{tid}/guideline/versions",
         f"/v1/tenants/{tid}/audit-events?limit=200",
+        f"/v1/tenants/{tid}/webhooks",
+        f"/v1/tenants/{tid}/webhooks/{world['ids']['webhook_id']}/deliveries",
+        f"/v1/tenants/{tid}/events",
+        f"/v1/tenants/{tid}/deadlines",
+        f"/v1/tenants/{tid}/mail",
     ]
     state = {}
     for path in paths:

@@ -223,6 +223,10 @@ async def create_version(
         )
     )
     await flush_or_conflict(repo.session, conflict("conflict.guideline-version-race"))
+    # Deadlines the configuration sets (the annual continuation declaration) follow it.
+    from service.guidelines.tasks import sync_continuation_deadlines
+
+    await sync_continuation_deadlines(repo.session, repo.tenant_id, clock.now())
     return row
 
 

@@ -7,8 +7,11 @@ Tests swap in a `FrozenClock` and move it; the embedded development mode may run
 from __future__ import annotations
 
 import datetime as dt
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from service.config import Settings
 
 UTC = dt.UTC
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -57,3 +60,15 @@ class FrozenClock:
 def local_today(clock: Clock, time_zone: str) -> dt.date:
     """Today's date in the given IANA time zone (a tenant's, usually Asia/Tokyo)."""
     return clock.now().astimezone(ZoneInfo(time_zone)).date()
+
+
+def clock_for(settings: Settings, *, embedded: bool) -> Clock:
+    """The clock a process runs on. CLOCK_OFFSET moves it, for demos of deadlines firing, and only
+    the embedded development server (no DATABASE_URL, not production) accepts it."""
+    from service.config import ConfigError
+
+    if settings.clock_offset is None:
+        return SystemClock()
+    if not embedded or settings.environment == "production":
+        raise ConfigError("CLOCK_OFFSET is only for the embedded development server (`make run` without DATABASE_URL)")
+    return OffsetClock(settings.clock_offset)

@@ -12,7 +12,7 @@ platform-wide work). Neither set means no tenant rows at all.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -79,6 +79,8 @@ class Database:
     ) -> None:
         # The clock every unit of work stamps its audit events with (the app sets its own).
         self.clock: Clock = clock or SystemClock()
+        # Called after a commit that wrote to the outbox, so the messages go out at once.
+        self.relay_kick: Callable[[], None] | None = None
         self.engine: AsyncEngine = create_async_engine(
             async_url(url),
             pool_size=pool_size,
@@ -105,6 +107,8 @@ class Database:
                 await session.rollback()
                 raise
             await session.commit()
+            if session.info.get("outbox_written") and self.relay_kick is not None:
+                self.relay_kick()
 
 
 async def flush_or_conflict(session: AsyncSession, conflict: Exception) -> None:

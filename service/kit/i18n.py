@@ -155,6 +155,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "resource.guideline-version": ("ガイドライン設定の版", "guideline configuration version"),
     "resource.api-token": ("API トークン", "API token"),
     "resource.user": ("利用者", "user"),
+    "resource.webhook": ("Webhook の宛先", "webhook endpoint"),
+    "resource.webhook-delivery": ("Webhook の配信", "webhook delivery"),
+    "resource.dead-letter": ("処理できなかったメッセージ", "dead letter"),
+    "resource.deadline": ("期限", "deadline"),
     # Domain conflicts.
     "conflict.tenant-slug-taken": (
         "slug「{slug}」は既に使われています。",
@@ -197,6 +201,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This would leave the tenant without an active general administrator.",
     ),
     "conflict.cannot-disable-self": ("自分自身を停止することはできません。", "You cannot disable yourself."),
+    "conflict.dead-letter-retried": (
+        "このメッセージは既に再実行されています。",
+        "This message has already been retried.",
+    ),
     "conflict.token-revoked": ("このトークンは既に失効しています。", "This token is already revoked."),
     # Field-level validation messages (jsonschema keywords and our own checks).
     "field.required": ("必須項目「{name}」がありません。", "Required field '{name}' is missing."),
@@ -247,6 +255,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "password.unchanged": (
         "新しいパスワードが現在のものと同じです。",
         "The new password is the same as the current one.",
+    ),
+    "webhook.https-only": (
+        "本番環境の Webhook の URL は https にしてください。",
+        "Webhook URLs must use https in production.",
     ),
     "token.scope-not-for-systems": (
         "スコープ「{scope}」は API トークンには付与できません。",

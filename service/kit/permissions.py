@@ -61,6 +61,15 @@ MATRIX: dict[str, tuple[frozenset[Role], str, str]] = {
     "tokens:read": (_roles(P, GA), "API トークンの一覧を見る", "List API tokens"),
     "tokens:write": (_roles(P, GA), "API トークンを発行・失効する", "Issue and revoke API tokens"),
     "audit:read": (_roles(P, GA, AU, SY), "監査証跡を見る・書き出す", "Read and export the audit trail"),
+    "events:read": (_roles(P, GA, OM, AU, SY), "出来事（イベント）の記録を見る", "Read the events that happened"),
+    "deadlines:read": (_roles(P, GA, OM, AU, SY), "期限の一覧を見る", "Read deadlines"),
+    "mail:read": (_roles(P, GA), "送信した（送信予定の）メールを見る", "Read the mail sent or kept"),
+    "webhooks:read": (_roles(P, GA, SY), "Webhook の宛先と配信記録を見る", "Read webhook endpoints and deliveries"),
+    "webhooks:write": (
+        _roles(P, GA, SY),
+        "Webhook の宛先を登録・変更し、配信を再送する",
+        "Manage webhook endpoints; replay deliveries",
+    ),
 }
 
 ALL_PERMISSIONS: frozenset[str] = frozenset(MATRIX)

@@ -1,0 +1,95 @@
+"""Deadlines: scheduling them, cancelling them, and what each kind does when it falls due.
+
+Scheduling is idempotent (a `dedupe_key` per tenant), so re-deriving a tenant's deadlines from
+its configuration never doubles one. Cancelling stops every pending or queued deadline of a
+subject; a worker that receives a cancelled one does nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.deadlines.models import Deadline
+from service.kit.ids import uuid7
+
+Handler = Callable[[AsyncSession, Deadline, dt.datetime], Awaitable[None]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handles(kind: str) -> Callable[[Handler], Handler]:
+    """Register what a kind of deadline does when it falls due (in the deadline's tenant)."""
+
+    def register(handler: Handler) -> Handler:
+        HANDLERS[kind] = handler
+        return handler
+
+    return register
+
+
+async def schedule(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    kind: str,
+    subject_kind: str,
+    subject_id: str,
+    due_at: dt.datetime,
+    dedupe_key: str,
+    now: dt.datetime,
+    payload: dict[str, Any] | None = None,
+) -> bool:
+    """Schedule a deadline unless one with this key exists already. True when it was new."""
+    inserted = await session.scalar(
+        text(
+            """
+            INSERT INTO deadlines (id, tenant_id, kind, subject_kind, subject_id, due_at, payload, dedupe_key,
+                                   created_at, updated_at)
+            VALUES (:id, :tenant_id, :kind, :subject_kind, :subject_id, :due_at, CAST(:payload AS jsonb), :key, :now, :now)
+            ON CONFLICT (tenant_id, dedupe_key) DO NOTHING RETURNING id
+            """
+        ),
+        {
+            "id": uuid7(),
+            "tenant_id": tenant_id,
+            "kind": kind,
+            "subject_kind": subject_kind,
+            "subject_id": subject_id,
+            "due_at": due_at,
+            "payload": json.dumps(payload or {}, default=str),
+            "key": dedupe_key,
+            "now": now,
+        },
+    )
+    return inserted is not None
+
+
+async def cancel(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    subject_kind: str,
+    subject_id: str,
+    now: dt.datetime,
+    kinds: tuple[str, ...] | None = None,
+    keep_keys: frozenset[str] = frozenset(),
+) -> int:
+    """Cancel the subject's deadlines that have not run (of `kinds`, if given; except `keep_keys`)."""
+    query = update(Deadline).where(
+        Deadline.tenant_id == tenant_id,
+        Deadline.subject_kind == subject_kind,
+        Deadline.subject_id == subject_id,
+        Deadline.state.in_(("pending", "queued")),
+    )
+    if kinds is not None:
+        query = query.where(Deadline.kind.in_(kinds))
+    if keep_keys:
+        query = query.where(Deadline.dedupe_key.not_in(keep_keys))
+    result = await session.execute(query.values(state="cancelled", updated_at=now))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,57 @@
+"""Events: what happened, emitted in the transaction that made it happen.
+
+`emit()` stores the event and queues its dispatch in the same transaction, so an event exists,
+and is delivered, exactly when its cause committed. Dispatch fans it out to the tenant's webhook
+endpoints and to the people it concerns (by mail, in their language).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.events.models import Event
+from service.kit.ids import uuid7
+from service.kit.queue import enqueue
+
+# type -> (Japanese description, English description). Later capabilities emit them.
+EVENT_TYPES: dict[str, tuple[str, str]] = {
+    "deadline.due": ("期限が近づいた、または到来した", "A deadline is approaching or has arrived"),
+    "deadline.overdue": ("期限を過ぎても対応がない", "A deadline passed without the action it asked for"),
+    "account.status_changed": ("公式アカウントの状態が変わった", "An official account's status changed"),
+    "closure.announced": ("アカウントの廃止が周知された", "An account's closure was announced"),
+    "closure.withdrawn": ("アカウントの廃止が取り下げられた", "An account's closure was withdrawn"),
+    "closure.completed": ("アカウントの廃止が完了した", "An account's closure was completed"),
+    "contract.ending": ("委託契約の終了が近づいた", "A contractor agreement is about to end"),
+    "contract.ended": ("委託契約が終了した", "A contractor agreement ended"),
+}
+
+
+async def emit(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    type: str,
+    subject_kind: str,
+    subject_id: str | None,
+    data: dict[str, Any],
+    now: dt.datetime,
+) -> Event:
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type}")
+    event = Event(
+        id=uuid7(),
+        tenant_id=tenant_id,
+        type=type,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        data=data,
+        occurred_at=now,
+    )
+    session.add(event)
+    await session.flush()
+    await enqueue(session, "dispatch_event", tenant_id=tenant_id, now=now, event_id=str(event.id))
+    return event

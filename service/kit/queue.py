@@ -1,0 +1,429 @@
+"""The queue: Dramatiq actors fed through a PostgreSQL outbox.
+
+- `enqueue()` writes a message into the `outbox` table inside the caller's transaction: it exists
+  if and only if the change that caused it committed.
+- The `Relay` publishes unsent outbox rows to the broker after commit (kicked by the unit of work
+  that wrote them, and swept periodically by the scheduler). It marks a row sent only once the
+  broker has confirmed it; a broker outage leaves rows waiting, with backoff, not lost. A crash
+  between publishing and marking can publish a row twice, which is why every actor is idempotent.
+- Actors (`@task`) run in worker processes (`koshiki worker`) or, with no BROKER_URL, in the API
+  process itself. Each message carries its tenant; `work()` re-enters it, so row-level security
+  binds workers as it binds requests. Retries back off; a message that exhausts them is recorded
+  in `dead_letters` and the actor's `@on_dead` handler may mark its subject failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import datetime as dt
+import json
+import logging
+import traceback
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import dramatiq
+from dramatiq.asyncio import get_event_loop_thread
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import AsyncIO, Middleware, Retries
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.config import Settings
+from service.kit.actor import acting_as, system
+from service.kit.clock import Clock
+from service.kit.db import Database, set_platform, set_tenant
+from service.kit.ids import uuid7
+
+log = logging.getLogger("koshiki.queue")
+
+F = TypeVar("F", bound=Callable[..., Awaitable[None]])
+
+# Actors are declared against this placeholder at import time; `install()` moves them to the real
+# broker. (Without it, Dramatiq would make a RabbitMQ broker of its own at the first actor.)
+_placeholder = StubBroker()
+dramatiq.set_broker(_placeholder)
+
+ACTORS: dict[str, dramatiq.Actor[Any, Any]] = {}
+_BASE_QUEUES: dict[str, str] = {}
+DeadHandler = Callable[[AsyncSession, dict[str, Any], str], Awaitable[None]]
+_DEAD_HANDLERS: dict[str, DeadHandler] = {}
+RetryHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
+RETRY_HANDLERS: dict[str, RetryHandler] = {}
+
+
+def task(*, queue: str, max_retries: int = 5) -> Callable[[F], F]:
+    """Declare an async actor. Its keyword arguments must be JSON; `tenant_id` is always one."""
+
+    def declare(fn: F) -> F:
+        actor = dramatiq.actor(actor_name=fn.__name__, queue_name=queue, max_retries=max_retries, broker=_placeholder)(
+            fn
+        )
+        ACTORS[fn.__name__] = actor
+        _BASE_QUEUES[fn.__name__] = queue
+        return fn
+
+    return declare
+
+
+def on_dead(actor_name: str) -> Callable[[DeadHandler], DeadHandler]:
+    """What to do, in the message's tenant, when an actor's message exhausts its retries."""
+
+    def register(handler: DeadHandler) -> DeadHandler:
+        _DEAD_HANDLERS[actor_name] = handler
+        return handler
+
+    return register
+
+
+def on_retry(actor_name: str) -> Callable[[RetryHandler], RetryHandler]:
+    """What to reset, in the message's tenant, before a dead message of this actor is queued again."""
+
+    def register(handler: RetryHandler) -> RetryHandler:
+        RETRY_HANDLERS[actor_name] = handler
+        return handler
+
+    return register
+
+
+# ---- brokers ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    broker_url: str | None
+    queue_prefix: str = ""
+    min_backoff_ms: int = 5_000
+    max_backoff_ms: int = 600_000
+    redis_heartbeat_ms: int = 60_000
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> QueueSettings:
+        return cls(
+            broker_url=settings.broker_url,
+            queue_prefix=settings.queue_prefix,
+            min_backoff_ms=settings.queue_min_backoff_ms,
+            max_backoff_ms=settings.queue_max_backoff_ms,
+            redis_heartbeat_ms=settings.redis_heartbeat_ms,
+        )
+
+
+_brokers: dict[QueueSettings, dramatiq.Broker] = {}
+
+
+def broker_for(config: QueueSettings) -> dramatiq.Broker:
+    """One broker per configuration and process. Publishing needs no more; a process that also
+    consumes (a worker) calls `install()` on it."""
+    if config not in _brokers:
+        _brokers[config] = make_broker(config)
+    return _brokers[config]
+
+
+def make_broker(config: QueueSettings) -> dramatiq.Broker:
+    url = config.broker_url or ""
+    broker: dramatiq.Broker
+    if url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        # Publisher confirms: a message counts as sent only once RabbitMQ has taken it.
+        broker = RabbitmqBroker(url=url, confirm_delivery=True)
+    elif url.startswith(("redis://", "rediss://")):
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker = RedisBroker(  # type: ignore[no-untyped-call]
+            url=url,
+            heartbeat_timeout=config.redis_heartbeat_ms,
+            # Check for the messages of dead workers often enough that a short heartbeat matters.
+            maintenance_chance=100_000 if config.redis_heartbeat_ms < 60_000 else 1000,
+        )
+    elif url in {"", "memory://"}:
+        broker = StubBroker()
+    else:
+        raise ValueError(f"BROKER_URL must be amqp://, redis:// or unset, got {url.split('://')[0]}://…")
+    broker.add_middleware(AsyncIO())
+    # "after" hooks run in reverse order: placed before Retries, this one sees what Retries decided.
+    broker.add_middleware(DeadLetters(), before=Retries)
+    return broker
+
+
+def install(broker: dramatiq.Broker, config: QueueSettings) -> dramatiq.Broker:
+    """Make `broker` the one every actor uses (queue names prefixed, backoff from the settings)."""
+    dramatiq.set_broker(broker)
+    for name, actor in ACTORS.items():
+        actor.broker = broker
+        actor.queue_name = config.queue_prefix + _BASE_QUEUES[name]
+        actor.options["min_backoff"] = config.min_backoff_ms
+        actor.options["max_backoff"] = config.max_backoff_ms
+        broker.declare_actor(actor)
+    return broker
+
+
+# ---- the outbox -------------------------------------------------------------------------------------
+
+
+async def enqueue(
+    session: AsyncSession,
+    actor: str,
+    *,
+    tenant_id: uuid.UUID | None,
+    now: dt.datetime,
+    delay: dt.timedelta | None = None,
+    **kwargs: Any,
+) -> uuid.UUID:
+    """Queue a message as part of the current transaction."""
+    if actor not in ACTORS:
+        raise ValueError(f"unknown actor {actor}")
+    message_id = uuid7()
+    payload = {**kwargs, "tenant_id": str(tenant_id) if tenant_id else None}
+    await session.execute(
+        text(
+            "INSERT INTO outbox (id, tenant_id, queue, actor, kwargs, options, created_at, available_at) "
+            "VALUES (:id, :tenant_id, :queue, :actor, CAST(:kwargs AS jsonb), '{}', :now, :at)"
+        ),
+        {
+            "id": message_id,
+            "tenant_id": tenant_id,
+            "queue": _BASE_QUEUES[actor],
+            "actor": actor,
+            "kwargs": json.dumps(payload, default=str),
+            "now": now,
+            "at": now + (delay or dt.timedelta()),
+        },
+    )
+    session.info["outbox_written"] = True
+    return message_id
+
+
+@dataclass
+class RelayResult:
+    sent: int = 0
+    failed: int = 0
+
+
+class Relay:
+    """Publishes the outbox. Safe to run in any number of processes at once (rows are claimed
+    with SKIP LOCKED); each process publishes from one thread, so a broker connection is reused."""
+
+    def __init__(
+        self, db: Database, clock: Clock, broker: dramatiq.Broker, config: QueueSettings, *, batch: int = 500
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.broker = broker
+        self.prefix = config.queue_prefix
+        self.batch = batch
+        self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="koshiki-relay")
+        self._running: asyncio.Task[Any] | None = None
+        self._again = False
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _publish(self, rows: list[Any]) -> tuple[list[int], list[int], str | None]:
+        sent: list[int] = []
+        for index, row in enumerate(rows):
+            try:
+                if row.actor not in _BASE_QUEUES:
+                    raise LookupError(f"no actor {row.actor}")
+                message: dramatiq.Message[Any] = dramatiq.Message(
+                    queue_name=self.prefix + _BASE_QUEUES[row.actor],
+                    actor_name=row.actor,
+                    args=(),
+                    kwargs=dict(row.kwargs),
+                    options=dict(row.options),
+                    message_id=str(row.id),
+                    message_timestamp=int(row.created_at.timestamp() * 1000),
+                )
+                self.broker.enqueue(message)
+            except Exception as exc:  # the broker is down or refused: the rest wait for a retry
+                log.warning("relay could not publish: %s", exc)
+                return sent, [r.seq for r in rows[index:]], f"{type(exc).__name__}: {exc}"[:500]
+            sent.append(row.seq)
+        return sent, [], None
+
+    async def run_once(self) -> RelayResult:
+        now = self.clock.now()
+        async with self.db.engine.begin() as conn:
+            rows = (
+                await conn.execute(
+                    text("SELECT * FROM koshiki_outbox_claim(:now, :limit)"), {"now": now, "limit": self.batch}
+                )
+            ).all()
+            if not rows:
+                return RelayResult()
+            loop = asyncio.get_running_loop()
+            sent, failed, error = await loop.run_in_executor(self._executor, self._publish, list(rows))
+            attempts = max((r.attempts for r in rows), default=0)
+            retry_at = now + dt.timedelta(seconds=min(300, 2 ** min(attempts, 8)))
+            await conn.execute(
+                text("SELECT koshiki_outbox_settle(:sent, :failed, :now, :retry_at, :error)"),
+                {"sent": sent, "failed": failed, "now": now, "retry_at": retry_at, "error": error},
+            )
+        return RelayResult(len(sent), len(failed))
+
+    async def drain(self, *, max_rounds: int = 10_000) -> RelayResult:
+        """Publish until nothing is left that can be published now."""
+        total = RelayResult()
+        for _ in range(max_rounds):
+            result = await self.run_once()
+            total.sent += result.sent
+            total.failed += result.failed
+            if result.sent < self.batch or result.failed:
+                break
+        return total
+
+    def kick(self) -> None:
+        """Relay soon, without making the caller wait (coalesces bursts of commits)."""
+        if self._running is not None and not self._running.done():
+            self._again = True
+            return
+        self._running = asyncio.get_running_loop().create_task(self._kicked())
+
+    async def _kicked(self) -> None:
+        while True:
+            self._again = False
+            try:
+                await self.drain()
+            except Exception:  # the scheduler's periodic relay will try again
+                log.exception("relay failed")
+                return
+            if not self._again:
+                return
+
+
+# ---- the worker side -----------------------------------------------------------------------------------
+
+
+class Runtime:
+    """What actors need in a worker process: the database, the clock, the relay for what they queue.
+
+    The database is made on the event loop the actors run on (Dramatiq's AsyncIO thread)."""
+
+    def __init__(self, settings: Settings, clock: Clock, broker: dramatiq.Broker) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.broker = broker
+        self.config = QueueSettings.from_settings(settings)
+        self._db: Database | None = None
+        self._relay: Relay | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(
+                self.settings.require_database_url(),
+                pool_size=4,
+                max_overflow=4,
+                name="koshiki-worker",
+                clock=self.clock,
+            )
+            self._relay = Relay(self._db, self.clock, self.broker, self.config)
+            self._db.relay_kick = self._relay.kick
+        return self._db
+
+    @property
+    def relay(self) -> Relay:
+        _ = self.db
+        assert self._relay is not None
+        return self._relay
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.dispose()
+            assert self._relay is not None
+            self._relay.close()
+            self._db = None
+
+
+_runtime: Runtime | None = None
+
+
+def set_runtime(runtime: Runtime | None) -> None:
+    global _runtime
+    _runtime = runtime
+
+
+def runtime() -> Runtime:
+    if _runtime is None:
+        raise RuntimeError("the worker runtime is not configured (koshiki worker / the app's lifespan does it)")
+    return _runtime
+
+
+@asynccontextmanager
+async def work(tenant_id: str | uuid.UUID | None, actor: str) -> AsyncIterator[AsyncSession]:
+    """An actor's unit of work in its message's tenant (or at platform level), as `system:worker:…`."""
+    rt = runtime()
+    with acting_as(system(f"worker:{actor}")):
+        async with rt.db.unit_of_work() as session:
+            if tenant_id:
+                await set_tenant(session, uuid.UUID(str(tenant_id)))
+            else:
+                await set_platform(session)
+            yield session
+
+
+async def once(session: AsyncSession, key: str, tenant_id: str | uuid.UUID | None, now: dt.datetime) -> bool:
+    """Record a deed as done; False when it already was (a redelivered or duplicated message).
+
+    Call it in the same transaction as the deed: both commit, or neither."""
+    done = await session.scalar(
+        text(
+            "INSERT INTO deeds (key, tenant_id, done_at) VALUES (:key, :tenant_id, :now) "
+            "ON CONFLICT (key) DO NOTHING RETURNING key"
+        ),
+        {"key": key, "tenant_id": uuid.UUID(str(tenant_id)) if tenant_id else None, "now": now},
+    )
+    return done is not None
+
+
+class DeadLetters(Middleware):
+    """Records a message that exhausted its retries, and calls its actor's `@on_dead` handler."""
+
+    def after_process_message(
+        self, broker: dramatiq.Broker, message: Any, *, result: Any = None, exception: BaseException | None = None
+    ) -> None:
+        if exception is None or not getattr(message, "failed", False):
+            return
+        loop_thread = get_event_loop_thread()
+        if loop_thread is None or _runtime is None:
+            return
+        error = "".join(traceback.format_exception_only(type(exception), exception)).strip()[:2000]
+        try:
+            loop_thread.run_coroutine(_record_dead(message, error))
+        except Exception:
+            log.exception("could not record dead letter %s", message.message_id)
+
+
+async def _record_dead(message: Any, error: str) -> None:
+    rt = runtime()
+    kwargs = dict(message.kwargs)
+    tenant_id = kwargs.get("tenant_id")
+    async with rt.db.unit_of_work() as session:
+        await set_platform(session)
+        await session.execute(
+            text(
+                "INSERT INTO dead_letters (id, tenant_id, message_id, queue, actor, kwargs, options, error, failed_at) "
+                "VALUES (:id, :tenant_id, :message_id, :queue, :actor, CAST(:kwargs AS jsonb), CAST(:options AS jsonb), "
+                ":error, :now)"
+            ),
+            {
+                "id": uuid7(),
+                "tenant_id": uuid.UUID(tenant_id) if tenant_id else None,
+                "message_id": message.message_id,
+                "queue": message.queue_name,
+                "actor": message.actor_name,
+                "kwargs": json.dumps(kwargs, default=str),
+                "options": json.dumps({k: v for k, v in message.options.items() if k != "traceback"}, default=str),
+                "error": error,
+                "now": rt.clock.now(),
+            },
+        )
+    handler = _DEAD_HANDLERS.get(message.actor_name)
+    if handler is not None:
+        async with work(tenant_id, message.actor_name) as session:
+            await handler(session, kwargs, error)
+    log.error("message %s of %s is dead: %s", message.message_id, message.actor_name, error)

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import ClassVar
+
+from sqlalchemy import DateTime
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.kit.db import Base
+
+
+class MailMessage(Base):
+    """An e-mail to a person: sent over SMTP, or kept here (the mailbox) when there is no SMTP server."""
+
+    __tablename__ = "mail_messages"
+    __audited__: ClassVar[bool] = False  # the table is itself the log of mail
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID | None]
+    event_id: Mapped[uuid.UUID | None]
+    recipient_user_id: Mapped[uuid.UUID | None]
+    to_address: Mapped[str]
+    locale: Mapped[str]
+    subject: Mapped[str]
+    body: Mapped[str]
+    state: Mapped[str]
+    transport: Mapped[str | None]
+    error: Mapped[str | None]
+    dedupe_key: Mapped[str]
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,148 @@
+"""Mail: who hears of an event, in which language, and how it leaves (SMTP, or the mailbox table).
+
+Without SMTP_URL every message is kept in `mail_messages` (state `kept`), readable through the API,
+so a demo or a test shows what would have been sent. With it, messages go out over SMTP; the row
+records the outcome. Delivery is at least once: a worker that dies after the server accepted a
+message but before recording it will send it again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+import ssl
+from collections.abc import Awaitable, Callable
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.events.models import Event
+from service.kit.i18n import Lang
+from service.kit.ids import uuid7
+from service.kit.permissions import Role
+from service.kit.queue import enqueue
+from service.notifications.templates import DEADLINE_LABELS, render
+from service.tenants.models import Tenant
+from service.users.models import User
+
+Recipients = Callable[[AsyncSession, Event], Awaitable[list[User]]]
+RECIPIENTS: dict[str, Recipients] = {}
+
+
+def recipients_for(event_type: str) -> Callable[[Recipients], Recipients]:
+    """Register who hears of an event type (default: the tenant's general administrators)."""
+
+    def register(fn: Recipients) -> Recipients:
+        RECIPIENTS[event_type] = fn
+        return fn
+
+    return register
+
+
+async def general_administrators(session: AsyncSession, event: Event) -> list[User]:
+    query = select(User).where(
+        User.tenant_id == event.tenant_id,
+        User.disabled_at.is_(None),
+        User.roles.contains([Role.GENERAL_ADMINISTRATOR.value]),
+    )
+    return list((await session.execute(query.order_by(User.id))).scalars())
+
+
+def _when(days_before: int | None, lang: Lang) -> str:
+    if not days_before:
+        return "本日" if lang == "ja" else "today"
+    return f"あと{days_before}日" if lang == "ja" else f"in {days_before} days"
+
+
+def template_values(event: Event, tenant: Tenant, user: User, lang: Lang) -> dict[str, Any]:
+    data = event.data
+    label_key = str(data.get("deadline_kind", ""))
+    label = DEADLINE_LABELS.get(label_key, {}).get(lang, label_key or "-")
+    return {
+        **{k: v for k, v in data.items() if isinstance(v, str | int | float)},
+        "tenant": tenant.name_ja if lang == "ja" else tenant.name_en,
+        "recipient": user.display_name,
+        "subject": data.get("subject_label")
+        or (
+            (tenant.name_ja if lang == "ja" else tenant.name_en)
+            if event.subject_kind == "tenant"
+            else f"{event.subject_kind} {event.subject_id or ''}".strip()
+        ),
+        "label": label,
+        "when": _when(data.get("days_before"), lang),
+    }
+
+
+async def queue_mail_for(session: AsyncSession, event: Event, now: dt.datetime) -> int:
+    """Compose one message per recipient, in their language, and queue each for sending."""
+    tenant = (await session.execute(select(Tenant).where(Tenant.id == event.tenant_id))).scalar_one()
+    chooser = RECIPIENTS.get(event.type, general_administrators)
+    queued = 0
+    for user in await chooser(session, event):
+        lang: Lang = "en" if user.locale == "en" else "ja"
+        subject, body = render(event.type, lang, template_values(event, tenant, user, lang))
+        mail_id = await session.scalar(
+            text(
+                """
+                INSERT INTO mail_messages (id, tenant_id, event_id, recipient_user_id, to_address, locale, subject, body,
+                                           state, dedupe_key, created_at)
+                VALUES (:id, :tenant_id, :event_id, :user_id, :to, :locale, :subject, :body, 'queued', :key, :now)
+                ON CONFLICT (dedupe_key) DO NOTHING RETURNING id
+                """
+            ),
+            {
+                "id": uuid7(),
+                "tenant_id": event.tenant_id,
+                "event_id": event.id,
+                "user_id": user.id,
+                "to": user.email,
+                "locale": lang,
+                "subject": subject,
+                "body": body,
+                "key": f"event:{event.id}:user:{user.id}",
+                "now": now,
+            },
+        )
+        if mail_id is not None:
+            await enqueue(session, "send_mail", tenant_id=event.tenant_id, now=now, mail_id=str(mail_id))
+            queued += 1
+    return queued
+
+
+class SmtpSender:
+    """SMTP_URL: smtp://[user:password@]host[:port] (STARTTLS when offered), smtps://… (TLS),
+    or smtp+insecure://… for a local relay that offers no TLS."""
+
+    def __init__(self, url: str, sender: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in {"smtp", "smtps", "smtp+insecure"} or not parts.hostname:
+            raise ValueError("SMTP_URL must be smtp://, smtps:// or smtp+insecure:// with a host")
+        self.scheme = parts.scheme
+        self.host = parts.hostname
+        self.port = parts.port or (465 if parts.scheme == "smtps" else 587 if parts.scheme == "smtp" else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.sender = sender
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = formataddr(("", to))
+        message["Subject"] = subject
+        message["Message-ID"] = make_msgid(domain="koshiki")
+        message.set_content(body, charset="utf-8")
+        context = ssl.create_default_context()
+        if self.scheme == "smtps":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=20, context=context)
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=20)
+        with client:
+            if self.scheme == "smtp" and client.has_extn("starttls"):
+                client.starttls(context=context)
+            if self.username:
+                client.login(self.username, self.password or "")
+            client.send_message(message)

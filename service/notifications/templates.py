@@ -1,0 +1,95 @@
+"""Mail text, in Japanese and English. Written for this service; placeholders come from the event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from service.kit.i18n import Lang
+
+# event type -> language -> (subject, body)
+TEMPLATES: dict[str, dict[Lang, tuple[str, str]]] = {
+    "deadline.due": {
+        "ja": (
+            "【{tenant}】{label}の期限のお知らせ（{due_on}）",
+            "{recipient} 様\n\n{tenant}の「{label}」の期限は {due_on} です（{when}）。\n"
+            "期限までに必要な手続きを済ませてください。\n\n対象：{subject}\n",
+        ),
+        "en": (
+            "[{tenant}] Deadline for {label}: {due_on}",
+            'Dear {recipient},\n\nThe deadline for "{label}" at {tenant} is {due_on} ({when}).\n'
+            "Please complete what it asks for before then.\n\nConcerning: {subject}\n",
+        ),
+    },
+    "deadline.overdue": {
+        "ja": (
+            "【{tenant}】{label}の期限を過ぎています（{due_on}）",
+            "{recipient} 様\n\n{tenant}の「{label}」は期限（{due_on}）を過ぎましたが、まだ手続きが済んでいません。\n"
+            "至急ご確認ください。\n\n対象：{subject}\n",
+        ),
+        "en": (
+            "[{tenant}] Overdue: {label} (due {due_on})",
+            'Dear {recipient},\n\n"{label}" at {tenant} was due on {due_on} and is still outstanding.\n'
+            "Please look into it promptly.\n\nConcerning: {subject}\n",
+        ),
+    },
+    "account.status_changed": {
+        "ja": (
+            "【{tenant}】公式アカウントの状態が変わりました",
+            "{recipient} 様\n\n{subject} の状態が「{status}」になりました。\n",
+        ),
+        "en": (
+            "[{tenant}] An official account's status changed",
+            'Dear {recipient},\n\n{subject} is now "{status}".\n',
+        ),
+    },
+    "closure.announced": {
+        "ja": (
+            "【{tenant}】公式アカウントの廃止予定",
+            "{recipient} 様\n\n{subject} は {end_on} に廃止される予定です。\n",
+        ),
+        "en": ("[{tenant}] Official account to close", "Dear {recipient},\n\n{subject} is due to close on {end_on}.\n"),
+    },
+    "closure.withdrawn": {
+        "ja": (
+            "【{tenant}】公式アカウントの廃止の取り下げ",
+            "{recipient} 様\n\n{subject} の廃止は取り下げられました。\n",
+        ),
+        "en": ("[{tenant}] Closure withdrawn", "Dear {recipient},\n\nThe closure of {subject} has been withdrawn.\n"),
+    },
+    "closure.completed": {
+        "ja": ("【{tenant}】公式アカウントの廃止完了", "{recipient} 様\n\n{subject} の廃止が完了しました。\n"),
+        "en": ("[{tenant}] Closure completed", "Dear {recipient},\n\n{subject} has been closed.\n"),
+    },
+    "contract.ending": {
+        "ja": (
+            "【{tenant}】委託契約の終了が近づいています",
+            "{recipient} 様\n\n{subject} は {end_on} に終了します。\n",
+        ),
+        "en": ("[{tenant}] Agreement ending soon", "Dear {recipient},\n\n{subject} ends on {end_on}.\n"),
+    },
+    "contract.ended": {
+        "ja": ("【{tenant}】委託契約が終了しました", "{recipient} 様\n\n{subject} は終了しました。\n"),
+        "en": ("[{tenant}] Agreement ended", "Dear {recipient},\n\n{subject} has ended.\n"),
+    },
+}
+
+FOOTER: dict[Lang, str] = {
+    "ja": "\n--\nこのメールは公式アカウント管理システム（Koshiki）から自動で送信しています。\n",
+    "en": "\n--\nSent automatically by Koshiki, the official account management system.\n",
+}
+
+# Names of deadline kinds, for the text above.
+DEADLINE_LABELS: dict[str, dict[Lang, str]] = {
+    "continuation_declaration": {"ja": "継続希望の申し出", "en": "the continuation declaration"},
+}
+
+
+class _Lenient(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "-"
+
+
+def render(event_type: str, lang: Lang, values: dict[str, Any]) -> tuple[str, str]:
+    subject, body = TEMPLATES[event_type][lang]
+    fields = _Lenient(values)
+    return subject.format_map(fields), body.format_map(fields) + FOOTER[lang]
