@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format typecheck openapi openapi-check check clean
+.PHONY: run test test-backbone bench lint format typecheck openapi openapi-check check clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s); set PYTHON=python3.11" % sys.version.split()[0])'
@@ -27,6 +27,14 @@ run: $(STAMP)
 ## Run the whole test suite against a real PostgreSQL (TEST_DATABASE_URL, else the embedded one).
 test: $(STAMP)
 	$(BIN)/pytest
+
+## The queue backbone suite alone; set TEST_BROKER_URL=amqp://… or redis://… to run it on that broker.
+test-backbone: $(STAMP)
+	$(BIN)/pytest -m backbone
+
+## Benchmarks (figures printed beside their targets; not a pass/fail test).
+bench: $(STAMP)
+	$(BIN)/python -m bench.backbone
 
 lint: $(STAMP)
 	$(BIN)/ruff check service tests migrations bench

@@ -209,7 +209,7 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
         finally:
             if background is not None:
                 await background()
-            relay.close()
+            await relay.aclose()
             if db is None:  # a database passed in belongs to the caller
                 await database.dispose()
 

@@ -33,7 +33,7 @@ from typing import Any
 import click
 
 from service.config import ConfigError, Settings
-from service.kit.clock import SystemClock
+from service.kit.clock import Clock, SystemClock
 from service.kit.db import Database, describe_url, plain_url, set_platform
 from service.kit.permissions import ALL_PERMISSIONS, MATRIX, Role, permissions_of
 
@@ -98,21 +98,22 @@ def run(host: str | None, port: int | None, workers: int | None, no_migrate: boo
     settings = _settings()
     configure_logging(settings.log_level)
     embedded = settings.database_url is None
+    try:
+        from service.kit.clock import clock_for
+
+        clock = clock_for(settings, embedded=embedded)  # refuses CLOCK_OFFSET outside the embedded server
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
     with database(settings) as ready:
         if not no_migrate:
             _migrate(ready)
         if not no_presets:
+            # Loaded as of the real time: a CLOCK_OFFSET then carries the service past what they schedule.
             _load_presets(ready, sorted(ready.tenants_dir.glob("*.json")))
-        token = _dev_token(ready) if embedded and ready.environment != "production" else None
+        token = _dev_token(ready, clock) if embedded and ready.environment != "production" else None
         # Child worker processes read their settings from the environment.
         os.environ["DATABASE_URL"] = ready.require_database_url()
         os.environ["KOSHIKI_EMBEDDED"] = "1" if embedded else "0"
-        try:
-            from service.kit.clock import clock_for
-
-            clock_for(ready, embedded=embedded)  # refuse a CLOCK_OFFSET here, with its message
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from exc
         if ready.migration_database_url:
             os.environ["MIGRATION_DATABASE_URL"] = ready.migration_database_url
         _banner(ready, embedded, token)
@@ -165,7 +166,7 @@ def _banner(settings: Settings, embedded: bool, token: str | None) -> None:
     click.echo("\n".join(lines) + "\n")
 
 
-def _dev_token(settings: Settings) -> str:
+def _dev_token(settings: Settings, clock: Clock) -> str:
     """A short-lived platform token for the embedded development server; earlier ones are revoked."""
     from sqlalchemy import update
 
@@ -173,8 +174,7 @@ def _dev_token(settings: Settings) -> str:
     from service.tokens.service import issue_token
 
     async def go() -> str:
-        db = Database(settings.require_database_url(), pool_size=1, name="koshiki-cli")
-        clock = SystemClock()
+        db = Database(settings.require_database_url(), pool_size=1, name="koshiki-cli", clock=clock)
         try:
             async with db.unit_of_work() as session:
                 await set_platform(session)
@@ -225,6 +225,7 @@ def worker(processes: int, threads: int, queues: tuple[str, ...], extra: tuple[s
     settings.require_database_url()
     if extra:
         os.environ["KOSHIKI_EXTRA_MODULES"] = ",".join(extra)
+    os.environ["WORKER_THREADS"] = str(threads)  # so each process sizes its database pool to match
     args = ["service.worker", "--processes", str(processes), "--threads", str(threads), "--skip-logging"]
     for queue in queues:
         args += ["--queues", settings.queue_prefix + queue]
@@ -259,7 +260,7 @@ def scheduler() -> None:
         try:
             await Scheduler(db, clock, relay, interval=settings.sweep_interval_seconds).run(stop)
         finally:
-            relay.close()
+            await relay.aclose()
             await db.dispose()
 
     asyncio.run(go())
@@ -295,7 +296,7 @@ def tenants() -> None:
     """Tenant presets."""
 
 
-def _load_presets(settings: Settings, files: list[Path]) -> None:
+def _load_presets(settings: Settings, files: list[Path], clock: Clock | None = None) -> None:
     from service.kit.actor import acting_as, system
     from service.tenants.presets import PresetError, load_preset, read_preset
 
@@ -305,12 +306,13 @@ def _load_presets(settings: Settings, files: list[Path]) -> None:
         raise click.ClickException(exc.describe()) from exc
 
     async def go() -> None:
-        db = Database(settings.require_database_url(), pool_size=1, name="koshiki-cli")
+        the_clock = clock or SystemClock()
+        db = Database(settings.require_database_url(), pool_size=1, name="koshiki-cli", clock=the_clock)
         try:
             for path, preset in presets:
                 with acting_as(system("cli:tenants load")):
                     async with db.unit_of_work() as session:
-                        result = await load_preset(session, SystemClock(), preset)
+                        result = await load_preset(session, the_clock, preset)
                 state = "created" if result.tenant_created else "updated" if result.tenant_changed else "unchanged"
                 version = (
                     f"guideline v{result.guideline_version}" if result.guideline_version else "guideline unchanged"

@@ -209,7 +209,8 @@ async def test_concurrent_sweeps_claim_each_deadline_once(
     assert sum(claimed) >= 150
     queued = await scalar(
         superuser,
-        "SELECT count(*) FROM outbox WHERE actor = 'run_deadline' AND (kwargs->>'deadline_id')::uuid = ANY(:ids)",
+        "SELECT count(*) FROM outbox, jsonb_array_elements_text(kwargs->'deadline_ids') AS queued(id) "
+        "WHERE actor = 'run_deadlines' AND queued.id::uuid = ANY(:ids)",
         ids=[uuid.UUID(i) for i in ids],
     )
     assert queued == 150, "each deadline queued exactly once"
@@ -254,7 +255,7 @@ async def test_a_failing_deadline_is_marked_failed_and_can_be_retried(
     assert failed["attempts"] >= 1
     assert "the handler failed" in failed["last_error"]
     letters = (await client.get("/v1/dead-letters?limit=200", headers=platform)).json()["items"]
-    letter = next(d for d in letters if d["kwargs"].get("deadline_id") == deadline_id)
+    letter = next(d for d in letters if deadline_id in d["kwargs"].get("deadline_ids", []))
     actors.FAILING["on"] = False
     retried = await client.post(f"/v1/dead-letters/{letter['id']}/retry", headers=platform)
     assert retried.status_code == 202, retried.text

@@ -140,7 +140,7 @@ async def faulty(test_database: DatabaseUnderTest, redis_server: ThrowawayRedis,
     workers = Workers(test_database, redis_server.url, prefix)
     yield {"db": db, "relay": relay, "workers": workers, "tenant": uuid.UUID(tenant["id"]), "redis": redis_server}
     workers.stop_all()
-    relay.close()
+    await relay.aclose()
     await db.dispose()
 
 

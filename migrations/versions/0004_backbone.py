@@ -37,13 +37,14 @@ def upgrade() -> None:
             updated_at    timestamptz NOT NULL,
             queued_at     timestamptz,
             done_at       timestamptz,
-            CONSTRAINT uq_deadlines_tenant_id_dedupe_key UNIQUE (tenant_id, dedupe_key)
+            -- One index serves both idempotent scheduling and "every deadline of this subject":
+            -- each index is one more entry to write when the sweep claims a row.
+            CONSTRAINT uq_deadlines_subject_dedupe_key UNIQUE (tenant_id, subject_kind, subject_id, dedupe_key)
         )
         """
     )
     op.execute("CREATE INDEX ix_deadlines_pending_due ON deadlines (due_at) WHERE state = 'pending'")
     op.execute("CREATE INDEX ix_deadlines_queued ON deadlines (queued_at) WHERE state = 'queued'")
-    op.execute("CREATE INDEX ix_deadlines_subject ON deadlines (tenant_id, subject_kind, subject_id)")
     tenant_rls("deadlines", IN_DEFINER)
     grant("deadlines")
     grant("deadlines", "SELECT, UPDATE", DEFINER_ROLE)
@@ -218,7 +219,9 @@ def upgrade() -> None:
     grant("webhook_attempts", "SELECT, INSERT")
 
     # The sweep: claim due deadlines (and ones queued too long ago, whose message may be lost with
-    # a broker) across all tenants, and queue a message for each, in one statement.
+    # a broker) across all tenants, and queue them in one statement: one message per tenant and
+    # up to 50 deadlines, so a flood of due deadlines costs the broker little. Each deadline is
+    # still carried out in a transaction of its own.
     op.execute(
         """
         CREATE FUNCTION koshiki_sweep_deadlines(p_now timestamptz, p_limit integer, p_stale_before timestamptz)
@@ -232,15 +235,20 @@ def upgrade() -> None:
           ), claimed AS (
             UPDATE deadlines d SET state = 'queued', queued_at = p_now, updated_at = p_now
              WHERE d.id IN (SELECT id FROM due UNION ALL SELECT id FROM stale)
-            RETURNING d.id, d.tenant_id
+            RETURNING d.id, d.tenant_id, d.due_at
+          ), numbered AS (
+            SELECT id, tenant_id, due_at,
+                   (row_number() OVER (PARTITION BY tenant_id ORDER BY due_at, id) - 1) / 50 AS chunk
+              FROM claimed
           ), queued AS (
             INSERT INTO outbox (id, tenant_id, queue, actor, kwargs, options, created_at, available_at)
-            SELECT gen_random_uuid(), c.tenant_id, 'deadlines', 'run_deadline',
-                   jsonb_build_object('deadline_id', c.id, 'tenant_id', c.tenant_id), '{}'::jsonb, p_now, p_now
-              FROM claimed c
+            SELECT gen_random_uuid(), n.tenant_id, 'deadlines', 'run_deadlines',
+                   jsonb_build_object('deadline_ids', jsonb_agg(n.id ORDER BY n.due_at, n.id), 'tenant_id', n.tenant_id),
+                   '{}'::jsonb, p_now, p_now
+              FROM numbered n GROUP BY n.tenant_id, n.chunk
             RETURNING 1
           )
-          SELECT count(*)::integer FROM queued
+          SELECT count(*)::integer FROM claimed
         $$
         """
     )

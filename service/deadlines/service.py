@@ -45,14 +45,14 @@ async def schedule(
     now: dt.datetime,
     payload: dict[str, Any] | None = None,
 ) -> bool:
-    """Schedule a deadline unless one with this key exists already. True when it was new."""
+    """Schedule a deadline unless the subject has one with this key already. True when it was new."""
     inserted = await session.scalar(
         text(
             """
             INSERT INTO deadlines (id, tenant_id, kind, subject_kind, subject_id, due_at, payload, dedupe_key,
                                    created_at, updated_at)
             VALUES (:id, :tenant_id, :kind, :subject_kind, :subject_id, :due_at, CAST(:payload AS jsonb), :key, :now, :now)
-            ON CONFLICT (tenant_id, dedupe_key) DO NOTHING RETURNING id
+            ON CONFLICT (tenant_id, subject_kind, subject_id, dedupe_key) DO NOTHING RETURNING id
             """
         ),
         {
@@ -79,8 +79,10 @@ async def cancel(
     now: dt.datetime,
     kinds: tuple[str, ...] | None = None,
     keep_keys: frozenset[str] = frozenset(),
+    due_after: dt.datetime | None = None,
 ) -> int:
-    """Cancel the subject's deadlines that have not run (of `kinds`, if given; except `keep_keys`)."""
+    """Cancel the subject's deadlines that have not run (of `kinds`, if given; except `keep_keys`;
+    only those due after `due_after`, if given)."""
     query = update(Deadline).where(
         Deadline.tenant_id == tenant_id,
         Deadline.subject_kind == subject_kind,
@@ -91,5 +93,7 @@ async def cancel(
         query = query.where(Deadline.kind.in_(kinds))
     if keep_keys:
         query = query.where(Deadline.dedupe_key.not_in(keep_keys))
+    if due_after is not None:
+        query = query.where(Deadline.due_at > due_after)
     result = await session.execute(query.values(state="cancelled", updated_at=now))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

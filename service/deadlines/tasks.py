@@ -1,74 +1,107 @@
-"""The deadline actor: carry out a due deadline once, in its tenant, if it still calls for it."""
+"""The deadline actor: carry out due deadlines, each once, in its tenant, if it still calls for it.
+
+The sweep hands deadlines over in messages of up to 50 (one tenant each). They run in one
+transaction, each inside a savepoint of its own, so one that fails does not hold back the others:
+its changes are undone, its failure is counted, the rest commit, and the message is retried for
+the ones still queued (those done are skipped by their state).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import uuid
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.audit.service import record
 from service.deadlines.models import Deadline
 from service.deadlines.service import HANDLERS
+from service.kit.ids import uuid7
 from service.kit.queue import on_dead, on_retry, runtime, task, work
+
+log = logging.getLogger("koshiki.deadlines")
+
+# Done, and on the record, in one statement: this runs for every deadline.
+_CLOSE = text(
+    """
+    WITH done AS (
+      UPDATE deadlines SET state = 'done', done_at = :now, updated_at = :now, attempts = attempts + 1
+       WHERE id = :id RETURNING id, tenant_id, kind, subject_kind, subject_id
+    )
+    INSERT INTO audit_events (id, tenant_id, occurred_at, actor_kind, actor_label, action, target_kind, target_id, changes)
+    SELECT :event_id, tenant_id, :now, 'system', 'system:worker:run_deadlines', 'deadline.done', 'deadline', id::text,
+           jsonb_build_object('kind', kind, 'subject', subject_kind || ':' || subject_id)
+      FROM done
+    """
+)
+
+
+class DeadlinesFailed(Exception):
+    """Some deadlines of a message failed; the message is retried for them."""
+
+
+async def run_one(session: AsyncSession, deadline_id: uuid.UUID, now: dt.datetime) -> None:
+    deadline = (
+        await session.execute(select(Deadline).where(Deadline.id == deadline_id).with_for_update())
+    ).scalar_one_or_none()
+    # Done, cancelled or failed already (a redelivery, a withdrawn process): nothing to do.
+    if deadline is None or deadline.state != "queued":
+        return
+    handler = HANDLERS.get(deadline.kind)
+    if handler is None:
+        raise LookupError(f"no handler for deadline kind {deadline.kind!r}")
+    await handler(session, deadline, now)
+    await session.flush()  # whatever the handler changed, before the deadline is closed
+    await session.execute(_CLOSE, {"now": now, "id": deadline.id, "event_id": uuid7()})
+    log.info(
+        "deadline done",
+        extra={"kind": deadline.kind, "tenant_id": str(deadline.tenant_id), "due_at": deadline.due_at.isoformat()},
+    )
 
 
 @task(queue="deadlines", max_retries=5)
-async def run_deadline(deadline_id: str, tenant_id: str | None = None) -> None:
+async def run_deadlines(deadline_ids: list[str], tenant_id: str | None = None) -> None:
     now = runtime().clock.now()
-    try:
-        async with work(tenant_id, "run_deadline") as session:
-            deadline = (
-                await session.execute(select(Deadline).where(Deadline.id == uuid.UUID(deadline_id)).with_for_update())
-            ).scalar_one_or_none()
-            # Done, cancelled or failed already (a redelivery, a withdrawn process): nothing to do.
-            if deadline is None or deadline.state != "queued":
-                return
-            handler = HANDLERS.get(deadline.kind)
-            if handler is None:
-                raise LookupError(f"no handler for deadline kind {deadline.kind!r}")
-            await handler(session, deadline, now)
-            deadline.state = "done"
-            deadline.done_at = now
-            deadline.updated_at = now
-            deadline.attempts += 1
-            record(
-                session,
-                "deadline.done",
-                target_kind="deadline",
-                target_id=deadline.id,
-                tenant_id=deadline.tenant_id,
-                changes={"kind": deadline.kind, "subject": f"{deadline.subject_kind}:{deadline.subject_id}"},
-            )
-    except Exception as exc:
-        # Keep count of failures on the row itself, then let the queue retry with backoff.
-        async with work(tenant_id, "run_deadline") as session:
-            await session.execute(
-                update(Deadline)
-                .where(Deadline.id == uuid.UUID(deadline_id), Deadline.state == "queued")
-                .values(
-                    attempts=Deadline.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000], updated_at=now
+    failures = []
+    async with work(tenant_id, "run_deadlines") as session:
+        for raw in deadline_ids:
+            deadline_id = uuid.UUID(raw)
+            try:
+                async with session.begin_nested():
+                    await run_one(session, deadline_id, now)
+            except Exception as exc:
+                failures.append(f"{raw}: {type(exc).__name__}: {exc}")
+                # Keep count of failures on the row itself; the queue retries with backoff.
+                await session.execute(
+                    update(Deadline)
+                    .where(Deadline.id == deadline_id, Deadline.state == "queued")
+                    .values(
+                        attempts=Deadline.attempts + 1, last_error=f"{type(exc).__name__}: {exc}"[:2000], updated_at=now
+                    )
                 )
-            )
-        raise
+    if failures:
+        raise DeadlinesFailed("; ".join(failures)[:2000])
 
 
-@on_dead("run_deadline")
-async def _deadline_failed(session: AsyncSession, kwargs: dict[str, object], error: str) -> None:
-    """Out of retries: the deadline is marked failed (visible through the API), never left queued
-    for the sweep to pick up again and again."""
+def _ids(kwargs: dict[str, object]) -> list[uuid.UUID]:
+    return [uuid.UUID(str(i)) for i in kwargs["deadline_ids"]]  # type: ignore[attr-defined]
+
+
+@on_dead("run_deadlines")
+async def _deadlines_failed(session: AsyncSession, kwargs: dict[str, object], error: str) -> None:
+    """Out of retries: the deadlines still queued are marked failed (visible through the API),
+    never left for the sweep to pick up again and again."""
     await session.execute(
         update(Deadline)
-        .where(Deadline.id == uuid.UUID(str(kwargs["deadline_id"])), Deadline.state == "queued")
+        .where(Deadline.id.in_(_ids(kwargs)), Deadline.state == "queued")
         .values(state="failed", last_error=error, updated_at=runtime().clock.now())
     )
 
 
-@on_retry("run_deadline")
-async def _deadline_retried(session: AsyncSession, kwargs: dict[str, object]) -> None:
-    """A failed deadline retried by an operator runs again."""
+@on_retry("run_deadlines")
+async def _deadlines_retried(session: AsyncSession, kwargs: dict[str, object]) -> None:
+    """Failed deadlines retried by an operator run again."""
     await session.execute(
-        update(Deadline)
-        .where(Deadline.id == uuid.UUID(str(kwargs["deadline_id"])), Deadline.state == "failed")
-        .values(state="queued")
+        update(Deadline).where(Deadline.id.in_(_ids(kwargs)), Deadline.state == "failed").values(state="queued")
     )

@@ -85,6 +85,8 @@ async def sync_continuation_deadlines(
         now=now,
         kinds=(DEADLINE, REMINDER),
         keep_keys=frozenset([*keys, *([running] if running else [])]),
+        # What is already due keeps its course (it may be running right now, next to this).
+        due_after=now,
     )
     return keys
 

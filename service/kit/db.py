@@ -85,7 +85,7 @@ class Database:
             async_url(url),
             pool_size=pool_size,
             max_overflow=max_overflow,
-            pool_pre_ping=True,
+            pool_pre_ping=False,
             connect_args={
                 # JIT compiles plans for big analytic queries; for short OLTP statements it only costs.
                 "server_settings": {"jit": "off", "application_name": name},

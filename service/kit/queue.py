@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import traceback
@@ -204,6 +206,70 @@ class RelayResult:
     failed: int = 0
 
 
+class AmqpPublisher:
+    """Publishing to RabbitMQ with publisher confirms, many messages in flight at once.
+
+    Dramatiq's own enqueue waits for each confirm before the next publish (about 2,000 messages/s
+    here); pipelining a batch and awaiting all its confirms goes several times faster, with the
+    same guarantee: a message counts as sent only once RabbitMQ has confirmed it. Queues are
+    declared through Dramatiq's broker, so they have the arguments its consumers expect."""
+
+    def __init__(self, url: str, broker: dramatiq.Broker) -> None:
+        self.url = url
+        self.broker = broker
+        self._channel: Any = None
+        self._connection: Any = None
+        self._declared: set[str] = set()
+
+    async def _ready(self) -> Any:
+        import aio_pika
+
+        if self._channel is None or self._channel.is_closed:
+            if self._connection is not None:
+                await self.close()
+            self._connection = await aio_pika.connect(self.url, timeout=10)
+            self._channel = await self._connection.channel(publisher_confirms=True)
+        return self._channel
+
+    async def publish(
+        self, messages: list[tuple[int, dramatiq.Message[Any]]]
+    ) -> tuple[list[int], list[int], str | None]:
+        import aio_pika
+
+        channel = await self._ready()
+        for queue in {m.queue_name for _, m in messages} - self._declared:
+            declare = functools.partial(self.broker.declare_queue, queue, ensure=True)  # type: ignore[call-arg]
+            await asyncio.to_thread(declare)
+            self._declared.add(queue)
+        outcomes = await asyncio.gather(
+            *(
+                channel.default_exchange.publish(
+                    aio_pika.Message(message.encode(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                    routing_key=message.queue_name,
+                    mandatory=True,
+                )
+                for _, message in messages
+            ),
+            return_exceptions=True,
+        )
+        sent = [
+            seq for (seq, _), outcome in zip(messages, outcomes, strict=True) if not isinstance(outcome, BaseException)
+        ]
+        failed = [
+            seq for (seq, _), outcome in zip(messages, outcomes, strict=True) if isinstance(outcome, BaseException)
+        ]
+        error = next((f"{type(o).__name__}: {o}"[:500] for o in outcomes if isinstance(o, BaseException)), None)
+        if failed:
+            await self.close()  # start afresh next time
+        return sent, failed, error
+
+    async def close(self) -> None:
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+
 class Relay:
     """Publishes the outbox. Safe to run in any number of processes at once (rows are claimed
     with SKIP LOCKED); each process publishes from one thread, so a broker connection is reused."""
@@ -215,6 +281,8 @@ class Relay:
         self.clock = clock
         self.broker = broker
         self.prefix = config.queue_prefix
+        url = config.broker_url or ""
+        self._amqp = AmqpPublisher(url, broker) if url.startswith(("amqp://", "amqps://")) else None
         self.batch = batch
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="koshiki-relay")
         self._running: asyncio.Task[Any] | None = None
@@ -223,27 +291,44 @@ class Relay:
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
-    def _publish(self, rows: list[Any]) -> tuple[list[int], list[int], str | None]:
+    async def aclose(self) -> None:
+        if self._amqp is not None:
+            await self._amqp.close()
+        self.close()
+
+    def _message(self, row: Any) -> dramatiq.Message[Any]:
+        if row.actor not in _BASE_QUEUES:
+            raise LookupError(f"no actor {row.actor}")
+        return dramatiq.Message(
+            queue_name=self.prefix + _BASE_QUEUES[row.actor],
+            actor_name=row.actor,
+            args=(),
+            kwargs=dict(row.kwargs),
+            options=dict(row.options),
+            message_id=str(row.id),
+            message_timestamp=int(row.created_at.timestamp() * 1000),
+        )
+
+    def _publish_one_by_one(self, rows: list[Any]) -> tuple[list[int], list[int], str | None]:
         sent: list[int] = []
         for index, row in enumerate(rows):
             try:
-                if row.actor not in _BASE_QUEUES:
-                    raise LookupError(f"no actor {row.actor}")
-                message: dramatiq.Message[Any] = dramatiq.Message(
-                    queue_name=self.prefix + _BASE_QUEUES[row.actor],
-                    actor_name=row.actor,
-                    args=(),
-                    kwargs=dict(row.kwargs),
-                    options=dict(row.options),
-                    message_id=str(row.id),
-                    message_timestamp=int(row.created_at.timestamp() * 1000),
-                )
-                self.broker.enqueue(message)
+                self.broker.enqueue(self._message(row))
             except Exception as exc:  # the broker is down or refused: the rest wait for a retry
                 log.warning("relay could not publish: %s", exc)
                 return sent, [r.seq for r in rows[index:]], f"{type(exc).__name__}: {exc}"[:500]
             sent.append(row.seq)
         return sent, [], None
+
+    async def _publish(self, rows: list[Any]) -> tuple[list[int], list[int], str | None]:
+        if self._amqp is None:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, self._publish_one_by_one, rows)
+        try:
+            return await self._amqp.publish([(row.seq, self._message(row)) for row in rows])
+        except Exception as exc:  # no connection at all: everything waits for a retry
+            log.warning("relay could not publish: %s", exc)
+            await self._amqp.close()
+            return [], [row.seq for row in rows], f"{type(exc).__name__}: {exc}"[:500]
 
     async def run_once(self) -> RelayResult:
         now = self.clock.now()
@@ -255,8 +340,7 @@ class Relay:
             ).all()
             if not rows:
                 return RelayResult()
-            loop = asyncio.get_running_loop()
-            sent, failed, error = await loop.run_in_executor(self._executor, self._publish, list(rows))
+            sent, failed, error = await self._publish(list(rows))
             attempts = max((r.attempts for r in rows), default=0)
             retry_at = now + dt.timedelta(seconds=min(300, 2 ** min(attempts, 8)))
             await conn.execute(
@@ -316,8 +400,9 @@ class Runtime:
         if self._db is None:
             self._db = Database(
                 self.settings.require_database_url(),
-                pool_size=4,
-                max_overflow=4,
+                # Every worker thread may hold a connection while its actor runs.
+                pool_size=max(self.settings.db_pool_size, self.settings.worker_threads),
+                max_overflow=self.settings.db_max_overflow,
                 name="koshiki-worker",
                 clock=self.clock,
             )
@@ -335,7 +420,7 @@ class Runtime:
         if self._db is not None:
             await self._db.dispose()
             assert self._relay is not None
-            self._relay.close()
+            await self._relay.aclose()
             self._db = None
 
 

@@ -138,6 +138,11 @@ async def load_preset(session: AsyncSession, clock: Clock, preset: dict[str, Any
             effective_from=effective,
         )
         recorded = row.version
+    else:
+        # Unchanged configuration: make sure the deadlines it sets exist (idempotent).
+        from service.guidelines.tasks import sync_continuation_deadlines
+
+        await sync_continuation_deadlines(session, tenant.id, clock.now())
     return LoadResult(tenant.slug, created, changed, made, units_changed, recorded)
 
 
