@@ -17,6 +17,8 @@ from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.types import ASGIApp, ControllerRouterHandler
 
 from service import tasks
+from service.accounts.routes import AccountController, WarningController
+from service.applications.routes import ApplicationController
 from service.audit import service as _audit  # noqa: F401 - registers the audit trail's flush hook
 from service.audit.routes import PlatformAuditController, TenantAuditController
 from service.config import Settings
@@ -37,8 +39,10 @@ from service.kit.jwt import KeyRing
 from service.kit.logging import access_log_middleware
 from service.kit.migrate import head_revision
 from service.kit.queue import QueueSettings, Relay, Runtime, broker_for, install, set_runtime
+from service.kit.ratelimit import RateLimiter
 from service.kit.requestid import request_id_middleware
 from service.notifications.routes import MailController
+from service.register.routes import PublicRegisterController
 from service.scheduler import Scheduler
 from service.tenants.routes import TenantController, UnitController
 from service.tokens.routes import ApiTokenController
@@ -67,6 +71,10 @@ ROUTES: list[ControllerRouterHandler] = [
     WebhookController,
     WebhookDeliveryController,
     DeadLetterController,
+    AccountController,
+    WarningController,
+    ApplicationController,
+    PublicRegisterController,
 ]
 
 DESCRIPTION = f"""
@@ -127,6 +135,9 @@ def _openapi() -> OpenAPIConfig:
             Tag(name="Audit trail", description="Every change, who made it and when; append-only."),
             Tag(name="Events and notifications", description="What happened, deadlines, and the mail it caused."),
             Tag(name="Webhooks", description="Signed deliveries of events to agency systems."),
+            Tag(name="Official accounts", description="The register of each agency's accounts, as its staff keep it."),
+            Tag(name="Applications", description="New accounts, changes and closures, and their approval (別紙様式)."),
+            Tag(name="Public register", description="For anyone, no login: each agency's register, and verification."),
         ],
         use_handler_docstrings=True,
     )
@@ -220,7 +231,7 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
         middleware=[
             DefineMiddleware(
                 AuthenticationMiddleware,
-                exclude=["^/schema", "^/healthz$", "^/readyz$"],
+                exclude=["^/schema", "^/healthz$", "^/readyz$", "^/v1/public/"],
             )
         ],
         before_request=require_json_body,
@@ -272,5 +283,6 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
     app.state.passwords = passwords
     app.state.identity = Identity(database, the_clock, settings, keyring, passwords)
     app.state.settings = settings
+    app.state.public_limiter = RateLimiter(settings.public_rate_per_minute)
     app.state.head_revision = head_revision(settings.home)
     return app

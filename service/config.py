@@ -126,6 +126,9 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "Koshiki <no-reply@koshiki.example>"
     webhook_allow_private: bool = False
+    # The public register and verification: per-address request budget and cache lifetime.
+    public_rate_per_minute: int = 120
+    public_cache_seconds: int = 60
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -171,6 +174,8 @@ class Settings:
             # Outside production, webhooks may target private addresses (a local test receiver).
             webhook_allow_private=os.environ.get("WEBHOOK_ALLOW_PRIVATE", "").lower() in {"1", "true", "yes"}
             or environment != "production",
+            public_rate_per_minute=_int("PUBLIC_RATE_PER_MINUTE", 120, minimum=1),
+            public_cache_seconds=_bounded("PUBLIC_CACHE_SECONDS", 60, 0, 3600),
         )
 
     def with_database(self, database_url: str, migration_database_url: str) -> Settings:

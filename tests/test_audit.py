@@ -214,6 +214,44 @@ async def _a_dead_letter(app: Any, worker: Any, tenant_id: str) -> str:
         return str(await session.scalar(text("SELECT id FROM dead_letters WHERE message_id = :m"), {"m": str(message)}))
 
 
+async def _register_fixtures(
+    client: httpx.AsyncClient, tenant: dict[str, Any], admin: Any, unit: dict[str, Any]
+) -> dict[str, Any]:
+    """Accounts and applications in each state the register's write operations start from."""
+    from tests.registers import Agency, apply, compliant_account, create_account, open_account, put_documents, x_handle
+    from tests.test_guidelines import ehime_document, record
+
+    config = ehime_document()
+    config["platforms"]["note"] = "監査テスト用の版"  # differs from the version the calls below record
+    assert (await record(client, admin.headers, tenant["id"], config)).status_code == 201
+    agency = Agency("ehime-pref", tenant, {unit["code"]: unit}, config, admin)
+
+    async def ready_draft() -> dict[str, Any]:
+        account = await create_account(client, agency, compliant_account(agency, unit, f"https://x.com/{x_handle()}"))
+        await put_documents(client, agency, account["id"], admin.headers)
+        return account
+
+    async def drafted() -> dict[str, Any]:
+        account = await ready_draft()
+        body = {"kind": "new", "account_id": account["id"], "applicant_title": "x", "purpose": "x"}
+        response = await client.post(agency.url("/applications"), json=body, headers=admin.headers)
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    warning = await client.post(
+        agency.url("/impersonation-warnings"), json={"url": f"https://x.com/{x_handle()}"}, headers=admin.headers
+    )
+    return {
+        "active": await open_account(client, agency, unit=unit),
+        "draft": await create_account(client, agency, compliant_account(agency, unit, f"https://x.com/{x_handle()}")),
+        "to_submit": await drafted(),
+        "to_withdraw": await drafted(),
+        "to_approve": await apply(client, agency, (await ready_draft())["id"]),
+        "to_reject": await apply(client, agency, (await ready_draft())["id"]),
+        "warning": warning.json(),
+    }
+
+
 async def test_every_write_endpoint_leaves_a_trace(
     client: httpx.AsyncClient, platform: dict[str, str], tenant: dict[str, Any], admin: Any, app: Any, worker: Any
 ) -> None:
@@ -239,6 +277,8 @@ async def test_every_write_endpoint_leaves_a_trace(
     ).json()["webhook"]
     delivery = await _a_delivery(app, worker, tid)
     dead = await _a_dead_letter(app, worker, tid)
+    register = await _register_fixtures(client, tenant, admin, unit)
+    acct, draft = register["active"], register["draft"]
     user_url = f"/v1/tenants/{tid}/users/{person.user['id']}"
     user_etag = (await client.get(user_url, headers=admin.headers)).headers["etag"]
     fresh = uuid.uuid4().hex[:8]
@@ -273,6 +313,41 @@ async def test_every_write_endpoint_leaves_a_trace(
         "replayWebhookDelivery": ("POST", f"/v1/tenants/{tid}/webhook-deliveries/{delivery}/replay", None, admin.headers, "tenant"),
         "deleteWebhook": ("DELETE", f"/v1/tenants/{tid}/webhooks/{hook['id']}", None, admin.headers, "tenant"),
         "retryDeadLetter": ("POST", f"/v1/dead-letters/{dead}/retry", None, platform, "platform"),
+        "createAccount": (
+            "POST", f"/v1/tenants/{tid}/accounts",
+            {"unit_id": unit["id"], "url": f"https://x.com/w{fresh}", "display_name": "w", "operating_body": "direct"},
+            admin.headers, "tenant",
+        ),
+        "updateAccount": (
+            "PUT", f"/v1/tenants/{tid}/accounts/{draft['id']}", {"purpose": "変更"}, {**admin.headers, "If-Match": '"1"'}, "tenant",
+        ),
+        "putAccountDocument": (
+            "PUT", f"/v1/tenants/{tid}/accounts/{draft['id']}/documents/operations_manual",
+            {"items": {"security": "x"}}, admin.headers, "tenant",
+        ),
+        "suspendAccount": ("POST", f"/v1/tenants/{tid}/accounts/{acct['id']}/suspend", {"reason": "乗っ取りの疑い"}, admin.headers, "tenant"),
+        "resumeAccount": ("POST", f"/v1/tenants/{tid}/accounts/{acct['id']}/resume", None, admin.headers, "tenant"),
+        "recordPost": (
+            "POST", f"/v1/tenants/{tid}/accounts/{acct['id']}/posts", {"posted_at": "2026-04-01T10:00:00+09:00"}, admin.headers, "tenant",
+        ),
+        "createImpersonationWarning": (
+            "POST", f"/v1/tenants/{tid}/impersonation-warnings", {"url": f"https://x.com/fake{fresh}"}, admin.headers, "tenant",
+        ),
+        "resolveImpersonationWarning": (
+            "POST", f"/v1/tenants/{tid}/impersonation-warnings/{register['warning']['id']}/resolve", None, admin.headers, "tenant",
+        ),
+        "createApplication": (
+            "POST", f"/v1/tenants/{tid}/applications",
+            {"kind": "change", "account_id": acct["id"], "applicant_title": "x", "change_types": ["purpose"],
+             "changes": {"purpose": "新しい目的"}},
+            admin.headers, "tenant",
+        ),
+        "submitApplication": ("POST", f"/v1/tenants/{tid}/applications/{register['to_submit']['id']}/submit", None, admin.headers, "tenant"),
+        "withdrawApplication": ("POST", f"/v1/tenants/{tid}/applications/{register['to_withdraw']['id']}/withdraw", None, admin.headers, "tenant"),
+        "approveApplication": ("POST", f"/v1/tenants/{tid}/applications/{register['to_approve']['id']}/approve", None, admin.headers, "tenant"),
+        "rejectApplication": (
+            "POST", f"/v1/tenants/{tid}/applications/{register['to_reject']['id']}/reject", {"reason": "記載不足"}, admin.headers, "tenant",
+        ),
         "logout": ("POST", "/v1/auth/logout", None, admin.headers, "tenant"),
         "logoutEverywhere": ("POST", "/v1/auth/logout-all", None, admin.headers, "tenant"),
     }  # fmt: skip

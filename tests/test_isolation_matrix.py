@@ -16,6 +16,7 @@ import pytest
 
 from service.kit.permissions import Role, permissions_of
 from tests.conftest import bearer, create_tenant, staff
+from tests.registers import x_handle
 from tests.test_audit import _a_delivery
 from tests.test_guidelines import ehime_document, record
 from tests.test_tenants import make_unit
@@ -39,12 +40,31 @@ BODIES: dict[str, Any] = {
     "createApiToken": {"name": "smuggled", "scopes": ["units:read"]},
     "createWebhook": {"url": "https://smuggled.example.jp/", "event_types": ["*"]},
     "updateWebhook": {"url": "https://hijacked.example.jp/"},
+    "createAccount": {
+        "unit_id": "01234567-89ab-7def-8123-456789abcdef",
+        "url": "https://x.com/matrix_smuggled",
+        "display_name": "x",
+        "operating_body": "direct",
+    },
+    "updateAccount": {"display_name": "hijacked"},
+    "suspendAccount": {"reason": "hijack"},
+    "putAccountDocument": {"items": {"purpose": "hijacked"}},
+    "recordPost": {"posted_at": "2026-04-01T09:00:00+09:00"},
+    "createImpersonationWarning": {"url": "https://x.com/matrix_fake"},
+    "createApplication": {
+        "kind": "new",
+        "account_id": "01234567-89ab-7def-8123-456789abcdef",
+        "applicant_title": "x",
+        "purpose": "x",
+    },
+    "rejectApplication": {"reason": "hijack"},
 }
 QUERIES: dict[str, str] = {"diffGuidelineVersions": "?from=1&to=1"}
 # Operations about the caller or public, outside the matrix: they name no other tenant's ids.
 SELF_OR_PUBLIC = {
     "getHealth", "getReadiness", "getGuidelineSchema", "getJwks", "login", "refreshSession",
     "logout", "logoutEverywhere", "getMe", "changeMyPassword",
+    "getPublicRegister", "getPublicRegisterPage", "verifyAccount",
 }  # fmt: skip
 
 
@@ -81,6 +101,31 @@ async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker
         headers=foreign_admin.headers,
     )
     delivery = await _a_delivery(app, worker, foreign["id"])
+    account = await client.post(
+        f"/v1/tenants/{foreign['id']}/accounts",
+        json={"unit_id": child["id"], "url": f"https://x.com/{x_handle()}", "display_name": "theirs",
+              "operating_body": "direct"},
+        headers=foreign_admin.headers,
+    )  # fmt: skip
+    assert account.status_code == 201, account.text
+    document = await client.put(
+        f"/v1/tenants/{foreign['id']}/accounts/{account.json()['id']}/documents/usage_policy",
+        json={"items": {"purpose": "theirs"}},
+        headers=foreign_admin.headers,
+    )
+    assert document.status_code == 200, document.text
+    application = await client.post(
+        f"/v1/tenants/{foreign['id']}/applications",
+        json={"kind": "new", "account_id": account.json()["id"], "applicant_title": "x", "purpose": "theirs"},
+        headers=foreign_admin.headers,
+    )
+    assert application.status_code == 201, application.text
+    warning = await client.post(
+        f"/v1/tenants/{foreign['id']}/impersonation-warnings",
+        json={"url": f"https://x.com/{x_handle()}"},
+        headers=foreign_admin.headers,
+    )
+    assert warning.status_code == 201, warning.text
     return {
         "platform": platform,
         "home": home,
@@ -95,6 +140,10 @@ async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker
             "webhook_id": hook.json()["webhook"]["id"],
             "delivery_id": delivery,
             "dead_letter_id": "01234567-89ab-7def-8123-456789abcdef",
+            "account_id": account.json()["id"],
+            "application_id": application.json()["id"],
+            "warning_id": warning.json()["id"],
+            "kind": "usage_policy",
         },
         "foreign_unit": unit,
         "callers": callers,
@@ -116,6 +165,12 @@ async def snapshot(client: httpx.AsyncClient, world: dict[str, Any]) -> dict[str
         f"/v1/tenants/{tid}/events",
         f"/v1/tenants/{tid}/deadlines",
         f"/v1/tenants/{tid}/mail",
+        f"/v1/tenants/{tid}/accounts?limit=200",
+        f"/v1/tenants/{tid}/accounts/{world['ids']['account_id']}",
+        f"/v1/tenants/{tid}/accounts/{world['ids']['account_id']}/documents",
+        f"/v1/tenants/{tid}/accounts/{world['ids']['account_id']}/posts",
+        f"/v1/tenants/{tid}/applications?limit=200",
+        f"/v1/tenants/{tid}/impersonation-warnings",
     ]
     state = {}
     for path in paths:
@@ -183,6 +238,37 @@ async def test_the_other_tenants_ids_in_this_tenants_paths_bodies_and_filters(
             {"code": "smuggle-1", "name_ja": "x", "name_en": "x", "parent_id": foreign_unit},
         ),
         ("PATCH", f"/v1/tenants/{home}/units/{own_unit['id']}", {"parent_id": foreign_unit}),
+        ("GET", f"/v1/tenants/{home}/accounts/{ids['account_id']}", None),
+        ("PUT", f"/v1/tenants/{home}/accounts/{ids['account_id']}", {"display_name": "x"}),
+        ("GET", f"/v1/tenants/{home}/applications/{ids['application_id']}", None),
+        ("POST", f"/v1/tenants/{home}/applications/{ids['application_id']}/approve", None),
+        ("POST", f"/v1/tenants/{home}/impersonation-warnings/{ids['warning_id']}/resolve", None),
+        (
+            "POST",
+            f"/v1/tenants/{home}/accounts",
+            {
+                "unit_id": foreign_unit,
+                "url": "https://x.com/smuggle_unit",
+                "display_name": "x",
+                "operating_body": "direct",
+            },
+        ),
+        (
+            "POST",
+            f"/v1/tenants/{home}/accounts",
+            {
+                "unit_id": own_unit["id"],
+                "url": "https://x.com/smuggle_user",
+                "display_name": "x",
+                "operating_body": "direct",
+                "operator_ids": [ids["user_id"]],
+            },
+        ),
+        (
+            "POST",
+            f"/v1/tenants/{home}/applications",
+            {"kind": "new", "account_id": ids["account_id"], "applicant_title": "x", "purpose": "x"},
+        ),
         (
             "POST",
             f"/v1/tenants/{home}/users",
@@ -205,6 +291,9 @@ async def test_the_other_tenants_ids_in_this_tenants_paths_bodies_and_filters(
         f"/v1/tenants/{home}/users?unit_id={foreign_unit}",
         f"/v1/tenants/{home}/audit-events?target_id={foreign_unit}",
         f"/v1/tenants/{home}/audit-events?actor_id={ids['user_id']}",
+        f"/v1/tenants/{home}/accounts?unit_id={ids['unit_id']}",
+        f"/v1/tenants/{home}/applications?account_id={ids['account_id']}",
+        f"/v1/tenants/{home}/applications?unit_id={ids['unit_id']}",
     ):
         response = await client.get(url, headers=admin)
         assert response.status_code == 200, response.text

@@ -27,6 +27,9 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
     "closure.completed": ("アカウントの廃止が完了した", "An account's closure was completed"),
     "contract.ending": ("委託契約の終了が近づいた", "A contractor agreement is about to end"),
     "contract.ended": ("委託契約が終了した", "A contractor agreement ended"),
+    "application.submitted": ("申請が提出された", "An application was submitted"),
+    "application.approved": ("申請が承認された", "An application was approved"),
+    "application.rejected": ("申請が却下された", "An application was rejected"),
 }
 
 

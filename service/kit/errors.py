@@ -66,7 +66,14 @@ class Msg:
 
 
 def _resolve(value: Any, lang: Lang) -> Any:
-    return value.render(lang) if isinstance(value, Msg) else value
+    """Messages anywhere in a value (extensions may carry lists of them), in the caller's language."""
+    if isinstance(value, Msg):
+        return value.render(lang)
+    if isinstance(value, dict):
+        return {k: _resolve(v, lang) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_resolve(v, lang) for v in value]
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +95,10 @@ class FieldError:
         return out
 
 
+# RFC 9457's members and ours; an extension must never overwrite one.
+_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "errors", "request_id"})
+
+
 class ProblemError(Exception):
     """An error answered as a problem detail."""
 
@@ -102,6 +113,8 @@ class ProblemError(Exception):
     ) -> None:
         if problem not in PROBLEM_TYPES:
             raise ValueError(f"unknown problem type {problem!r}")
+        if clash := _MEMBERS.intersection(extensions or {}):
+            raise ValueError(f"extensions would overwrite the problem's own members: {sorted(clash)}")
         self.problem = problem
         self.status = PROBLEM_TYPES[problem]
         self.detail = detail
@@ -160,7 +173,7 @@ def problem_response(request: Request[Any, Any, Any], exc: ProblemError) -> Resp
         body["detail"] = exc.detail.render(lang)
     if exc.errors:
         body["errors"] = [e.render(lang) for e in exc.errors]
-    body.update(exc.extensions)
+    body.update(_resolve(exc.extensions, lang))
     headers = {"Content-Language": lang, **exc.headers}
     return Response(content=body, status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 

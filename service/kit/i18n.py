@@ -159,6 +159,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "resource.webhook-delivery": ("Webhook の配信", "webhook delivery"),
     "resource.dead-letter": ("処理できなかったメッセージ", "dead letter"),
     "resource.deadline": ("期限", "deadline"),
+    "resource.account": ("公式アカウント", "official account"),
+    "resource.application": ("申請", "application"),
+    "resource.warning": ("なりすまし注意情報", "impersonation warning"),
+    "resource.post": ("投稿記録", "post record"),
     # Domain conflicts.
     "conflict.tenant-slug-taken": (
         "slug「{slug}」は既に使われています。",
@@ -206,6 +210,50 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "This message has already been retried.",
     ),
     "conflict.token-revoked": ("このトークンは既に失効しています。", "This token is already revoked."),
+    "conflict.illegal-transition": (
+        "状態が「{status}」のアカウントに「{action}」はできません（できる操作：{allowed}）。",
+        "An account in status '{status}' cannot be '{action}' (allowed: {allowed}).",
+    ),
+    "conflict.account-registered": (
+        "このアカウントは既に{holder}の公式アカウントとして登録されています。",
+        "This account is already registered as an official account of {holder_en}.",
+    ),
+    "conflict.account-registered-elsewhere": (
+        "このアカウントは既に公式アカウントとして登録されています。",
+        "This account is already registered as an official account.",
+    ),
+    "conflict.opening-rules": (
+        "開設の要件を{count}件満たしていません。unmet の各項目を確認してください。",
+        "{count} opening rule(s) are not met; see each entry in unmet.",
+    ),
+    "conflict.application-state": (
+        "状態が「{state}」の申請に「{action}」はできません（できる操作：{allowed}）。",
+        "An application in state '{state}' cannot be '{action}' (allowed: {allowed}).",
+    ),
+    "conflict.application-open": (
+        "このアカウントには処理中の申請が既にあります。先にその申請を処理してください。",
+        "This account already has an application in progress; settle that one first.",
+    ),
+    "conflict.warning-on-official": (
+        "このアカウントは公式アカウントとして登録されているため、なりすましとして掲載できません。",
+        "This account is registered as official, so it cannot be listed as an impersonation.",
+    ),
+    "detail.not-your-account": (
+        "担当する所属・アカウント以外は操作できません。",
+        "You may only act on accounts of your units or those assigned to you.",
+    ),
+    "detail.not-the-approver": (
+        "この申請を承認できるのは「{approver}」の役割の方です。",
+        "Only the '{approver}' role may decide this application.",
+    ),
+    "detail.public-rate-limited": (
+        "短時間に多くの確認が行われました。{seconds}秒後にもう一度お試しください。",
+        "Too many lookups in a short time; try again in {seconds} seconds.",
+    ),
+    "detail.verify-what": (
+        "url、または platform と handle を指定してください。",
+        "Give url, or platform and handle.",
+    ),
     # Field-level validation messages (jsonschema keywords and our own checks).
     "field.required": ("必須項目「{name}」がありません。", "Required field '{name}' is missing."),
     "field.unknown": ("「{name}」という項目はありません。", "There is no field '{name}'."),
@@ -267,6 +315,73 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "token.scope-not-held": (
         "あなたが持たない権限「{scope}」をトークンに付与することはできません。",
         "You cannot give a token the '{scope}' permission, which you do not hold.",
+    ),
+    # Official accounts: recognising them and the rules for opening them.
+    "account.unrecognised": (
+        "公式アカウントの URL またはハンドルとして認識できません：{reason}",
+        "Not recognisable as an account URL or handle: {reason}",
+    ),
+    "account.rule.no-configuration": (
+        "ガイドライン設定がまだ登録されていません。",
+        "No guideline configuration has been set yet.",
+    ),
+    "account.rule.platform": (
+        "ガイドラインで「{platform}」の利用は認められていません。",
+        "The guideline does not allow the platform '{platform}'.",
+    ),
+    "account.rule.document": (
+        "{document}が登録されていないか、必要な記載項目が足りません。",
+        "The {document} is missing or lacks required items.",
+    ),
+    "account.rule.policy-disclosed": (
+        "アカウントの運用方針を公開（公開 URL を登録）してください。",
+        "Publish the account policy (record its public URL).",
+    ),
+    "account.rule.shared-mailbox": (
+        "登録メールアドレスは所属の共有アドレス（{mailbox}）にしてください。",
+        "Sign up with the unit's shared mailbox ({mailbox}).",
+    ),
+    "account.rule.profile-link": (
+        "プロフィール欄に公式アカウント一覧へのリンクを掲載してください。",
+        "Link the register of official accounts from the profile.",
+    ),
+    "account.rule.verified-badge": (
+        "認証バッジを取得してください。",
+        "Obtain the platform's verified badge.",
+    ),
+    "account.rule.outsourcing": (
+        "ガイドラインで運用の委託は認められていません。",
+        "The guideline does not allow outsourced operation.",
+    ),
+    "account.rule.manager": ("運用管理者を指定してください。", "Name the operations manager."),
+    "account.rule.operator": ("運用担当者を1人以上指定してください。", "Assign at least one operator."),
+    "document.usage_policy": ("利用方針", "usage policy"),
+    "document.operations_manual": ("運用マニュアル", "operations manual"),
+    "document.account_policy": ("アカウント運用ポリシー", "account policy"),
+    # Verification answers, for the people who asked.
+    "verify.official": (
+        "このアカウントは{agency}の公式アカウントです。",
+        "This is an official account of {agency}.",
+    ),
+    "verify.suspended": (
+        "このアカウントは{agency}の公式アカウントですが、現在運用を一時停止しています。停止中の投稿は信用しないでください。",
+        "This is an official account of {agency}, but its operation is suspended; do not trust posts made meanwhile.",
+    ),
+    "verify.closing": (
+        "このアカウントは{agency}の公式アカウントですが、{date}に運用を終了します。",
+        "This is an official account of {agency}; it closes on {date}.",
+    ),
+    "verify.formerly_official": (
+        "このアカウントはかつて{agency}の公式アカウントでしたが、{date}に運用を終了しました。現在の投稿は{agency}によるものではありません。",
+        "This was an official account of {agency} until it closed on {date}; posts now are not from {agency}.",
+    ),
+    "verify.unknown": (
+        "このアカウントは、登録されているどの団体の公式アカウントでもありません。",
+        "This account is not an official account of any registered agency.",
+    ),
+    "verify.impersonation": (
+        "{agency}が、このアカウントをなりすましとして注意を呼びかけています。",
+        "{agency} warns that this account impersonates it.",
     ),
     # Guideline configuration rules beyond the JSON Schema.
     "guideline.hours-window-order": (

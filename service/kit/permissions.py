@@ -61,6 +61,37 @@ MATRIX: dict[str, tuple[frozenset[Role], str, str]] = {
     "tokens:read": (_roles(P, GA), "API トークンの一覧を見る", "List API tokens"),
     "tokens:write": (_roles(P, GA), "API トークンを発行・失効する", "Issue and revoke API tokens"),
     "audit:read": (_roles(P, GA, AU, SY), "監査証跡を見る・書き出す", "Read and export the audit trail"),
+    "accounts:read": (
+        STAFF | {P, CO, SY},
+        "公式アカウントと文書・投稿記録を見る",
+        "Read official accounts, their documents and posts",
+    ),
+    "accounts:write": (
+        _roles(P, GA, OM, UH, OP, SY),
+        "公式アカウントを登録・変更し、文書を整える（所属長は自所属、担当者は担当分）",
+        "Register and change accounts and their documents (unit heads: their units; operators: their accounts)",
+    ),
+    "posts:write": (_roles(P, GA, OM, UH, OP, SY), "投稿を記録する", "Record posts"),
+    "applications:read": (
+        STAFF | {P, SY},
+        "申請（新規・変更・廃止）を見る",
+        "Read applications (new, change, closure)",
+    ),
+    "applications:write": (
+        _roles(P, GA, OM, UH, OP),
+        "申請を作成・提出・取り下げる",
+        "Draft, submit and withdraw applications",
+    ),
+    "applications:decide": (
+        _roles(P, GA, UH),
+        "申請を承認・却下する（所属長は設定で承認者とされた場合の自所属のみ）",
+        "Approve or reject applications (unit heads only where the configuration makes them approvers)",
+    ),
+    "warnings:write": (
+        _roles(P, GA, OM),
+        "なりすましアカウントの注意喚起を掲載する",
+        "Publish warnings about fake accounts",
+    ),
     "events:read": (_roles(P, GA, OM, AU, SY), "出来事（イベント）の記録を見る", "Read the events that happened"),
     "deadlines:read": (_roles(P, GA, OM, AU, SY), "期限の一覧を見る", "Read deadlines"),
     "mail:read": (_roles(P, GA), "送信した（送信予定の）メールを見る", "Read the mail sent or kept"),

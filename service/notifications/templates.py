@@ -67,6 +67,36 @@ TEMPLATES: dict[str, dict[Lang, tuple[str, str]]] = {
         ),
         "en": ("[{tenant}] Agreement ending soon", "Dear {recipient},\n\n{subject} ends on {end_on}.\n"),
     },
+    "application.submitted": {
+        "ja": (
+            "【{tenant}】申請（{application_kind}）が提出されました",
+            "{recipient} 様\n\n{subject} について、{application_kind}の申請が提出されました。内容を確認し、承認または却下してください。\n",
+        ),
+        "en": (
+            "[{tenant}] Application submitted ({application_kind})",
+            "Dear {recipient},\n\nAn application ({application_kind}) was submitted for {subject}. Please review and decide it.\n",
+        ),
+    },
+    "application.approved": {
+        "ja": (
+            "【{tenant}】申請（{application_kind}）が承認されました",
+            "{recipient} 様\n\n{subject} の{application_kind}の申請は承認されました。\n",
+        ),
+        "en": (
+            "[{tenant}] Application approved ({application_kind})",
+            "Dear {recipient},\n\nThe application ({application_kind}) for {subject} was approved.\n",
+        ),
+    },
+    "application.rejected": {
+        "ja": (
+            "【{tenant}】申請（{application_kind}）が却下されました",
+            "{recipient} 様\n\n{subject} の{application_kind}の申請は却下されました。\n理由：{reason}\n",
+        ),
+        "en": (
+            "[{tenant}] Application rejected ({application_kind})",
+            "Dear {recipient},\n\nThe application ({application_kind}) for {subject} was rejected.\nReason: {reason}\n",
+        ),
+    },
     "contract.ended": {
         "ja": ("【{tenant}】委託契約が終了しました", "{recipient} 様\n\n{subject} は終了しました。\n"),
         "en": ("[{tenant}] Agreement ended", "Dear {recipient},\n\n{subject} has ended.\n"),

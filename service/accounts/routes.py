@@ -1,0 +1,495 @@
+"""/v1/tenants/{tenant_id}/accounts: the register, seen from inside the tenant."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts import service
+from service.accounts.models import Account, AccountDocument, ImpersonationWarning, Post
+from service.accounts.schemas import (
+    AccountCreate,
+    AccountDetail,
+    AccountRead,
+    AccountUpdate,
+    DocumentKind,
+    DocumentRead,
+    DocumentWrite,
+    OperatingBody,
+    Platform,
+    PostCreate,
+    PostRead,
+    Readiness,
+    Reason,
+    Status,
+    Unmet,
+    WarningCreate,
+    WarningRead,
+)
+from service.audit.service import record
+from service.kit.access import check_standing
+from service.kit.auth import Principal, requires
+from service.kit.clock import Clock
+from service.kit.db import Database
+from service.kit.errors import Msg, ProblemError, not_found
+from service.kit.http import (
+    DEFAULT_LIMIT,
+    ETAG_HEADER,
+    Cursor,
+    IdempotencyKey,
+    IfMatch,
+    Limit,
+    Page,
+    after_id,
+    etag,
+    id_page,
+    problems,
+    require_if_match,
+)
+from service.kit.i18n import negotiate
+from service.kit.idempotency import idempotent
+from service.kit.ids import uuid7
+from service.kit.permissions import Role
+
+
+async def detail(session: AsyncSession, account: Account) -> AccountDetail:
+    operators = await service.operator_ids(session, account.id)
+    return msgspec.convert({**_columns(account), "operator_ids": operators}, AccountDetail)
+
+
+def _columns(account: Account) -> dict[str, Any]:
+    return {c: getattr(account, c) for c in AccountRead.__struct_fields__}
+
+
+async def _detail_response(session: AsyncSession, account: Account, status_code: int = 200) -> Response[AccountDetail]:
+    return Response(await detail(session, account), status_code=status_code, headers={"ETag": etag(account.version)})
+
+
+async def provide_reader(
+    tenant_id: FromPath[uuid.UUID], principal: NamedDependency[Principal], state: State
+) -> uuid.UUID:
+    """The fast path's tenant check: no transaction is opened for it. Callers reach only their own
+    tenant (a platform operator any); a contractor's standing still needs the database."""
+    if not principal.is_platform and principal.tenant_id != tenant_id:
+        raise not_found("tenant")
+    if Role.CONTRACTOR in principal.roles:
+        db: Database = state.db
+        async with db.unit_of_work() as session:
+            await check_standing(session, principal, state.clock)
+    return tenant_id
+
+
+class AccountController(Controller):
+    path = "/v1/tenants/{tenant_id:uuid}/accounts"
+    tags = ["Official accounts"]
+
+    @post(
+        "/",
+        operation_id="createAccount",
+        summary="Register an account as a draft (it opens through an application)",
+        guards=[requires("accounts:write")],
+        responses=problems(401, 403, 404, 409, 413, 415, 422),
+        response_headers=ETAG_HEADER,
+    )
+    async def create(
+        self,
+        request: Request[Any, Any, Any],
+        current_tenant_id: NamedDependency[uuid.UUID],
+        data: JSONBody[AccountCreate],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        clock: NamedDependency[Clock],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[AccountDetail]:
+        """The URL (or handle) is normalised, so one real account is one record: another live record
+        of the same platform account, in any tenant, is a 409 naming its holder."""
+
+        async def run() -> Response[AccountDetail]:
+            account = await service.create_account(db_session, current_tenant_id, clock, principal, data)
+            return await _detail_response(db_session, account, 201)
+
+        return await idempotent(request, db_session, idempotency_key, current_tenant_id, run)
+
+    @get(
+        "/",
+        operation_id="listAccounts",
+        summary="List accounts, with filters",
+        guards=[requires("accounts:read")],
+        dependencies={"reader_tenant_id": Provide(provide_reader)},
+        responses=problems(401, 403, 404, 422),
+    )
+    async def list_(
+        self,
+        state: State,
+        reader_tenant_id: NamedDependency[uuid.UUID],
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+        unit_id: Annotated[uuid.UUID | None, Parameter(description="Only this unit's accounts.")] = None,
+        platform: FromQuery[Platform | None] = None,
+        status_filter: Annotated[Status | None, QueryParameter(name="status")] = None,
+        operating_body: FromQuery[OperatingBody | None] = None,
+        needs_attention: FromQuery[bool | None] = None,
+    ) -> Page[AccountRead]:
+        """The hot read: one statement sets the tenant and reads the page (row-level security holds
+        inside it), and rows become JSON without ORM objects in between."""
+        db: Database = state.db
+        async with db.engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            rows = (
+                await conn.execute(
+                    text(
+                        "SELECT * FROM koshiki_account_page(:tenant, :after, :limit, :unit, :platform, :status, :body, :attention)"
+                    ),
+                    {
+                        "tenant": reader_tenant_id,
+                        "after": after_id(cursor),
+                        "limit": limit + 1,
+                        "unit": unit_id,
+                        "platform": platform,
+                        "status": status_filter,
+                        "body": operating_body,
+                        "attention": needs_attention,
+                    },
+                )
+            ).all()
+        items = [
+            msgspec.convert(row._mapping, AccountRead, from_attributes=False, str_keys=True) for row in rows[:limit]
+        ]
+        more = len(rows) > limit
+        return id_page(items, more, lambda item: item)
+
+    @get(
+        "/{account_id:uuid}",
+        operation_id="getAccount",
+        summary="Read an account",
+        guards=[requires("accounts:read")],
+        responses=problems(401, 403, 404),
+        response_headers=ETAG_HEADER,
+    )
+    async def read(
+        self,
+        current_tenant_id: NamedDependency[uuid.UUID],
+        account_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[AccountDetail]:
+        return await _detail_response(db_session, await service.get_account(db_session, current_tenant_id, account_id))
+
+    @put(
+        "/{account_id:uuid}",
+        operation_id="updateAccount",
+        summary="Change an account (fields you send; If-Match required)",
+        guards=[requires("accounts:write")],
+        responses=problems(401, 403, 404, 409, 412, 413, 415, 422, 428),
+        response_headers=ETAG_HEADER,
+    )
+    async def update(
+        self,
+        request: Request[Any, Any, Any],
+        current_tenant_id: NamedDependency[uuid.UUID],
+        account_id: FromPath[uuid.UUID],
+        data: JSONBody[AccountUpdate],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        clock: NamedDependency[Clock],
+        if_match: IfMatch = None,
+    ) -> Response[AccountDetail]:
+        account = await service.get_account(db_session, current_tenant_id, account_id, for_update=True)
+        require_if_match(request, account.version)
+        await service.update_account(db_session, account, clock, principal, data)
+        return await _detail_response(db_session, account)
+
+    @post(
+        "/{account_id:uuid}/suspend",
+        operation_id="suspendAccount",
+        summary="Suspend an active account (e.g. while it may be taken over)",
+        guards=[requires("applications:decide")],
+        status_code=200,
+        responses=problems(401, 403, 404, 409, 413, 415, 422),
+    )
+    async def suspend(
+        self,
+        current_tenant_id: NamedDependency[uuid.UUID],
+        account_id: FromPath[uuid.UUID],
+        data: JSONBody[Reason],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        clock: NamedDependency[Clock],
+    ) -> AccountDetail:
+        account = await service.get_account(db_session, current_tenant_id, account_id, for_update=True)
+        await service.require_change(db_session, principal, account)
+        await service.transition(db_session, account, "suspend", clock.now(), reason=data.reason)
+        return await detail(db_session, account)
+
+    @post(
+        "/{account_id:uuid}/resume",
+        operation_id="resumeAccount",
+        summary="Make a suspended account active again",
+        guards=[requires("applications:decide")],
+        status_code=200,
+        responses=problems(401, 403, 404, 409),
+    )
+    async def resume(
+        self,
+        current_tenant_id: NamedDependency[uuid.UUID],
+        account_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        clock: NamedDependency[Clock],
+    ) -> AccountDetail:
+        account = await service.get_account(db_session, current_tenant_id, account_id, for_update=True)
+        await service.require_change(db_session, principal, account)
+        await service.transition(db_session, account, "resume", clock.now())
+        return await detail(db_session, account)
+
+    # ---- documents ----------------------------------------------------------------------------------
+
+    @put(
+        "/{account_id:uuid}/documents/{kind:str}",
+        operation_id="putAccountDocument",
+        summary="Write one of the documents required before opening, item by item",
+        guards=[requires("accounts:write")],
+        responses=problems(401, 403, 404, 409, 412, 413, 415, 422),
+        response_headers=ETAG_HEADER,
+    )
+    async def put_document(
+        self,
+        request: Request[Any, Any, Any],
+        current_tenant_id: NamedDependency[uuid.UUID],
+        account_id: FromPath[uuid.UUID],
+        kind: FromPath[DocumentKind],
+        data: JSONBody[DocumentWrite],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        clock: NamedDependency[Clock],
+        if_match: IfMatch = None,
+    ) -> Response[DocumentRead]:
+        """Items are named as in the tenant's configuration (e.g. the usage policy's `purpose`,
+        `targets`); the readiness check names each one still missing. Replacing a document that
+        exists needs its ETag in If-Match."""
+        account = await service.get_account(db_session, current_tenant_id, account_id, for_update=True)
+        await service.require_change(db_session, principal, account)
+        existing = (await service.documents_of(db_session, account.id)).get(kind)
+        now = clock.now()
+        if existing is None:
+            document = AccountDocument(
+                id=uuid7(), tenant_id=account.tenant_id, account_id=account.id, kind=kind, created_at=now
+            )
+            db_session.add(document)
+        else:
+            require_if_match(request, existing.version)
+            document = existing
+        document.items = dict(data.items)
+        document.public_url = data.public_url
+        document.disclosed_on_account = data.disclosed_on_account
+        document.updated_at = now
+        await db_session.flush()
+        return Response(_document(document), headers={"ETag": etag(document.version)})
+
+    @get(
+        "/{account_id:uuid}/documents",
+        operation_id="listAccountDocuments",
+        summary="The account's documents",
+        guards=[requires("accounts:read")],
+        responses=problems(401, 403, 404),
+    )
+    async def documents(
+        self,
+        current_tenant_id: NamedDependency[uuid.UUID],
+        account_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+    ) -> list[DocumentRead]:
+        account = await service.get_account(db_session, current_tenant_id, account_id)
+        return [_document(d) for d in (await service.documents_of(db_session, account.id)).values()]
+
+    @get(
+        "/{account_id:uuid}/readiness",
+        operation_id="getAccountReadiness",
+        summary="Which opening rules of the tenant's configuration the account does not meet yet",
+        guards=[requires("accounts:read")],
+        responses=problems(401, 403, 404),
+    )
+    async def readiness(
+        self,
+        request: Request[Any, Any, Any],
+        current_tenant_id: NamedDependency[uuid.UUID],
+        account_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+    ) -> Readiness:
+        account = await service.get_account(db_session, current_tenant_id, account_id)
+        version, config = await service.config_in_force(db_session, current_tenant_id, clock)
+        unmet = await service.unmet_opening_rules(db_session, account, config)
+        lang = negotiate(request.headers.get("accept-language"))
+        return Readiness(
+            ready=not unmet,
+            guideline_version=version,
+            unmet=[Unmet(rule=u.rule, detail=u.message.render(lang), basis=u.basis, missing=u.missing) for u in unmet],
+        )
+
+    # ---- activity -----------------------------------------------------------------------------------
+
+    @post(
+        "/{account_id:uuid}/posts",
+        operation_id="recordPost",
+        summary="Record a post (by an operator, or pushed by an agency system)",
+        guards=[requires("posts:write")],
+        responses=problems(401, 403, 404, 409, 413, 415, 422),
+    )
+    async def record_post(
+        self,
+        request: Request[Any, Any, Any],
+        current_tenant_id: NamedDependency[uuid.UUID],
+        account_id: FromPath[uuid.UUID],
+        data: JSONBody[PostCreate],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        clock: NamedDependency[Clock],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[PostRead]:
+        """Feeds the account's "last post" (used for the inactivity rule)."""
+
+        async def run() -> Response[PostRead]:
+            account = await service.get_account(db_session, current_tenant_id, account_id, for_update=True)
+            await service.require_change(db_session, principal, account)
+            if account.status not in {"active", "suspended", "closing"}:
+                raise service.illegal(account.status, "record_post")
+            post = Post(
+                id=uuid7(),
+                tenant_id=account.tenant_id,
+                account_id=account.id,
+                posted_at=data.posted_at,
+                url=data.url,
+                approved_by=data.approved_by,
+                recorded_by=principal.label,
+                source="system" if principal.kind == "api_token" else "operator",
+                created_at=clock.now(),
+            )
+            db_session.add(post)
+            if account.last_post_at is None or data.posted_at > account.last_post_at:
+                account.last_post_at = data.posted_at
+            await db_session.flush()
+            record(db_session, "post.recorded", target_kind="account", target_id=account.id, tenant_id=account.tenant_id,
+                   changes={"posted_at": data.posted_at, "url": data.url})  # fmt: skip
+            return Response(msgspec.convert(post, PostRead, from_attributes=True), status_code=201)
+
+        return await idempotent(request, db_session, idempotency_key, current_tenant_id, run)
+
+    @get(
+        "/{account_id:uuid}/posts",
+        operation_id="listPosts",
+        summary="The account's recorded posts, most recently recorded first",
+        guards=[requires("accounts:read")],
+        responses=problems(401, 403, 404, 422),
+    )
+    async def posts(
+        self,
+        current_tenant_id: NamedDependency[uuid.UUID],
+        account_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: Cursor = None,
+    ) -> Page[PostRead]:
+        await service.get_account(db_session, current_tenant_id, account_id)
+        query = select(Post).where(Post.tenant_id == current_tenant_id, Post.account_id == account_id)
+        if (before := after_id(cursor)) is not None:
+            query = query.where(Post.id < before)
+        rows = list((await db_session.execute(query.order_by(Post.id.desc()).limit(limit + 1))).scalars())
+        return id_page(rows[:limit], len(rows) > limit, lambda p: msgspec.convert(p, PostRead, from_attributes=True))
+
+
+def _document(document: AccountDocument) -> DocumentRead:
+    return msgspec.convert(document, DocumentRead, from_attributes=True)
+
+
+class WarningController(Controller):
+    path = "/v1/tenants/{tenant_id:uuid}/impersonation-warnings"
+    tags = ["Official accounts"]
+
+    @post(
+        "/",
+        operation_id="createImpersonationWarning",
+        summary="Warn the public about a fake account (shown in the register and by verification)",
+        guards=[requires("warnings:write")],
+        responses=problems(401, 403, 404, 409, 413, 415, 422),
+    )
+    async def create(
+        self,
+        current_tenant_id: NamedDependency[uuid.UUID],
+        data: JSONBody[WarningCreate],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        clock: NamedDependency[Clock],
+    ) -> Response[WarningRead]:
+        ref = service.account_ref(data.url, data.platform, None)
+        holder = await service.holder_conflict(db_session, ref, None)
+        if holder is not None:  # an official account of some agency: not a fake one
+            raise ProblemError(
+                "conflict",
+                Msg("conflict.warning-on-official"),
+                extensions={**holder.extensions, "reason": "official-account"},
+            )
+        now = clock.now()
+        warning = ImpersonationWarning(
+            id=uuid7(), tenant_id=current_tenant_id, platform=ref.platform, account_key=ref.key, url=ref.canonical_url,
+            handle=ref.handle, note_ja=data.note_ja, note_en=data.note_en, active=True, reported_at=now,
+            created_by=principal.label, created_at=now, updated_at=now,
+        )  # fmt: skip
+        db_session.add(warning)
+        await db_session.flush()
+        return Response(msgspec.convert(warning, WarningRead, from_attributes=True), status_code=201)
+
+    @get(
+        "/",
+        operation_id="listImpersonationWarnings",
+        summary="Warnings about fake accounts",
+        guards=[requires("accounts:read")],
+        responses=problems(401, 403, 404),
+    )
+    async def list_(
+        self, current_tenant_id: NamedDependency[uuid.UUID], db_session: NamedDependency[AsyncSession]
+    ) -> list[WarningRead]:
+        rows = (
+            await db_session.execute(
+                select(ImpersonationWarning)
+                .where(ImpersonationWarning.tenant_id == current_tenant_id)
+                .order_by(ImpersonationWarning.id)
+            )
+        ).scalars()
+        return [msgspec.convert(w, WarningRead, from_attributes=True) for w in rows]
+
+    @post(
+        "/{warning_id:uuid}/resolve",
+        operation_id="resolveImpersonationWarning",
+        summary="Take a warning down (the fake account is gone)",
+        guards=[requires("warnings:write")],
+        status_code=200,
+        responses=problems(401, 403, 404),
+    )
+    async def resolve(
+        self,
+        current_tenant_id: NamedDependency[uuid.UUID],
+        warning_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        clock: NamedDependency[Clock],
+    ) -> WarningRead:
+        warning = (
+            await db_session.execute(
+                select(ImpersonationWarning).where(
+                    ImpersonationWarning.tenant_id == current_tenant_id, ImpersonationWarning.id == warning_id
+                )
+            )
+        ).scalar_one_or_none()
+        if warning is None:
+            raise not_found("warning")
+        if warning.active:
+            warning.active, warning.resolved_at, warning.updated_at = False, clock.now(), clock.now()
+            await db_session.flush()
+        return msgspec.convert(warning, WarningRead, from_attributes=True)
