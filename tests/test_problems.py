@@ -187,9 +187,12 @@ async def test_database_down_is_503(settings: Settings, db: Database, clock: Fro
         app.state.db = dead  # the server went away after start-up
         ready = await test_client.get("/readyz")
         tenants = await test_client.get("/v1/tenants", headers=bearer(platform_token))
+        # The public reads go to the driver directly; a lost database is the same 503 there.
+        verify = await test_client.get("/v1/public/verify?platform=x&handle=someone")
+        register = await test_client.get("/v1/public/tenants/anyone/register")
     await dead.dispose()
-    assert_problem(ready, 503, "service-unavailable")
-    assert_problem(tenants, 503, "service-unavailable")
+    for response in (ready, tenants, verify, register):
+        assert_problem(response, 503, "service-unavailable")
     assert tenants.headers["retry-after"]
 
 

@@ -290,3 +290,36 @@ def test_the_limiter_counts_per_window() -> None:
     assert limiter.hit("a") == 30
     now[0] = 180.0  # a new window
     assert limiter.hit("a") is None
+
+
+async def test_a_connection_lost_under_a_public_read_is_a_503_and_is_replaced(
+    settings: Any, clock: Any, test_database: Any
+) -> None:
+    """The public reads use the driver directly, so the pool must hear of a dead connection."""
+    import asyncpg
+
+    from service.app import create_app
+    from service.kit.db import Database
+    from tests.conftest import serving
+
+    own = Database(settings.require_database_url(), pool_size=1, name="koshiki-lost-connection")
+    app = create_app(settings, db=own, clock=clock)
+    path = "/v1/public/verify?platform=x&handle=someone"
+    try:
+        async with serving(app) as http:
+            assert (await http.get(path)).status_code == 200
+            admin = await asyncpg.connect(test_database.admin_url)
+            try:  # only this test's own connection, by its application name
+                await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = 'koshiki-lost-connection' AND datname = $1",
+                    test_database.name,
+                )
+            finally:
+                await admin.close()
+            lost = await http.get(path)
+            again = await http.get(path)
+    finally:
+        await own.dispose()
+    assert_problem(lost, 503, "service-unavailable")
+    assert again.status_code == 200

@@ -9,9 +9,10 @@ platform operator any tenant it names.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -66,10 +67,15 @@ def unauthorized(key: str = "detail.unauthorized-invalid") -> ProblemError:
 
 def client_ip(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     client = connection.scope.get("client")
-    if not client:
-        return None
+    return _normalised_address(client[0]) if client else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _normalised_address(host: str) -> str | None:
+    """The address in its canonical spelling (None for a non-address), remembered: every request
+    needs it and the same few clients come back."""
     try:
-        return str(ipaddress.ip_address(client[0]))
+        return str(ipaddress.ip_address(host))
     except ValueError:
         return None
 
@@ -155,10 +161,15 @@ async def authenticate_access_token(keyring: KeyRing, token: str) -> Principal:
         raise unauthorized() from exc
 
 
-def requires(permission: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+# Guards are coroutines: Litestar runs a plain function guard in a worker thread, a hop that cost
+# every request more than the check itself (bench/register.py).
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
+
+
+def requires(permission: str) -> Guard:
     """A guard: the caller must hold `permission` (from the matrix, narrowed by token scopes)."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         principal = connection.user
         if not isinstance(principal, Principal) or not principal.can(permission):
             raise ProblemError(
@@ -171,7 +182,7 @@ def requires(permission: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], B
     return guard
 
 
-def platform_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def platform_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     principal = connection.user
     if not isinstance(principal, Principal) or not principal.is_platform:
         raise ProblemError(
@@ -181,7 +192,7 @@ def platform_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHa
         )
 
 
-def users_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def users_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """For endpoints about a person (their password, their sessions): not for API tokens."""
     principal = connection.user
     if not isinstance(principal, Principal) or principal.kind != "user":

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 from sqlalchemy import MetaData, text
 from sqlalchemy.dialects.postgresql import INET
 from sqlalchemy.engine import make_url
@@ -25,6 +26,16 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from service.kit.clock import Clock, SystemClock
+
+# The connection is unusable: the server closed the session (restart, failover,
+# pg_terminate_backend: SQLSTATE class 57P), the socket broke, or the driver lost its state.
+_CONNECTION_LOST = (
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    OSError,
+)
 
 APP_ROLE = "koshiki_app"
 DEFINER_ROLE = "koshiki_definer"
@@ -73,7 +84,7 @@ class Database:
         url: str,
         *,
         pool_size: int = 10,
-        max_overflow: int = 10,
+        max_overflow: int = 0,
         name: str = "koshiki",
         clock: Clock | None = None,
     ) -> None:
@@ -95,6 +106,21 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        """One statement on the driver itself, in its own implicit transaction: for the hot reads,
+        where SQLAlchemy's per-statement work was most of the cost (bench/register.py). Rows are
+        asyncpg records; row-level security applies as to any statement of the app role."""
+        async with self.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            try:
+                rows: list[Any] = await raw.driver_connection.fetch(sql, *args)  # type: ignore[union-attr]
+            except _CONNECTION_LOST as exc:
+                # SQLAlchemy never saw the failure: tell its pool the connection is gone, and answer
+                # as for any lost database (503).
+                await conn.invalidate(exc)
+                raise ConnectionError("the database connection was lost") from exc
+            return rows
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:

@@ -36,6 +36,7 @@ HEADER_TYP = "at+jwt"  # RFC 9068
 CLAIM_TYP = "access"
 LEEWAY = 30  # seconds of clock skew tolerated between processes
 RELOAD_EVERY = 60.0
+VERIFIED_CACHE_SIZE = 4096  # tokens remembered as verified, per process (about 3 MB at most)
 _LOCK_KEY = 0x6A776B73  # "jwks": serialises key creation across processes
 
 
@@ -75,6 +76,7 @@ class KeyRing:
         self.access_ttl = access_ttl
         self._keys: dict[str, SigningKey] = {}
         self._loaded_at = 0.0
+        self._verified: dict[str, tuple[str, dict[str, Any]]] = {}
         self._lock = asyncio.Lock()
 
     # ---- storage --------------------------------------------------------------------------------
@@ -194,6 +196,11 @@ class KeyRing:
         return token, self.access_ttl
 
     async def verify(self, token: str) -> dict[str, Any]:
+        cached = self._verified.get(token)
+        if cached is not None and cached[0] in await self._fresh():
+            # Verified before (a front end sends one token many times): its signature cannot have
+            # changed, so only what can change is checked again, its lifetime and its key.
+            return self._in_lifetime(cached[1])
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -224,14 +231,21 @@ class KeyRing:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
-        now = self.clock.now().timestamp()
-        exp, iat = claims["exp"], claims["iat"]
-        if not isinstance(exp, int | float) or not isinstance(iat, int | float):
+        if not isinstance(claims["exp"], int | float) or not isinstance(claims["iat"], int | float):
             raise InvalidToken("non-numeric times")
-        if exp + LEEWAY < now or iat - LEEWAY > now or claims.get("nbf", iat) - LEEWAY > now:
-            raise InvalidToken("outside its lifetime")
         if claims.get("typ") != CLAIM_TYP:
             raise InvalidToken("not an access token")
+        self._in_lifetime(claims)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = (kid, claims)
+        return claims
+
+    def _in_lifetime(self, claims: dict[str, Any]) -> dict[str, Any]:
+        now = self.clock.now().timestamp()
+        iat = claims["iat"]
+        if claims["exp"] + LEEWAY < now or iat - LEEWAY > now or claims.get("nbf", iat) - LEEWAY > now:
+            raise InvalidToken("outside its lifetime")
         return claims
 
     async def jwks(self) -> dict[str, Any]:

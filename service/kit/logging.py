@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import sys
 import time
 from typing import Any
 
+import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.kit.requestid import current_request_id
+from service.kit.requestid import HEADER, bind_request_id, current_request_id, pick_request_id, reset_request_id
+
+REQUEST_ID_HEADER = HEADER.encode()
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
@@ -32,7 +34,10 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False, default=str)
+        return _encode(entry).decode()
+
+
+_encode = msgspec.json.Encoder(enc_hook=str).encode
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -52,35 +57,42 @@ def configure_logging(level: str = "INFO") -> None:
 access_log = logging.getLogger("koshiki.access")
 
 
-def access_log_middleware(app: ASGIApp) -> ASGIApp:
-    """One line per request: method, path, status, duration. Runs inside the request-id middleware."""
+def request_middleware(app: ASGIApp) -> ASGIApp:
+    """Around every HTTP request: its id (taken from X-Request-ID when sane, else made), bound for
+    every log line written meanwhile and echoed on the response; then one access-log line with
+    method, path, status and duration. One wrapper for both, as every request pays for it."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         started = time.perf_counter()
+        request_id = pick_request_id(scope)
+        token = bind_request_id(request_id)
         status = 500
 
-        async def capture(message: Message) -> None:
+        async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id.encode())]
             await send(message)
 
         try:
-            await app(scope, receive, capture)
+            await app(scope, receive, send_with_id)
         finally:
-            client = scope.get("client")
-            access_log.info(
-                "request",
-                extra={
-                    "method": scope.get("method"),
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "client": client[0] if client else None,
-                },
-            )
+            if access_log.isEnabledFor(logging.INFO):
+                client = scope.get("client")
+                access_log.info(
+                    "request",
+                    extra={
+                        "method": scope.get("method"),
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "client": client[0] if client else None,
+                    },
+                )
+            reset_request_id(token)
 
     return middleware

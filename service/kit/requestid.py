@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
-from litestar.datastructures import MutableScopeHeaders
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Scope
 
 HEADER = "x-request-id"
 _ACCEPTABLE = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -20,12 +18,17 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
-def bind_request_id(value: str | None) -> None:
-    """For workers and CLI commands that act outside an HTTP request."""
-    _request_id.set(value)
+def bind_request_id(value: str | None) -> Token[str | None]:
+    """Bind the id of the work in hand (a request, an actor's message, a CLI command)."""
+    return _request_id.set(value)
 
 
-def _pick(scope: Scope) -> str:
+def reset_request_id(token: Token[str | None]) -> None:
+    _request_id.reset(token)
+
+
+def pick_request_id(scope: Scope) -> str:
+    """The caller's X-Request-ID when it is sane, else a new one."""
     for name, value in scope.get("headers", ()):
         if name == b"x-request-id":
             candidate = value.decode("latin-1")
@@ -33,24 +36,3 @@ def _pick(scope: Scope) -> str:
                 return candidate
             break
     return uuid.uuid4().hex
-
-
-def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        request_id = _pick(scope)
-        token = _request_id.set(request_id)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableScopeHeaders.from_message(message)[HEADER] = request_id
-            await send(message)
-
-        try:
-            await app(scope, receive, send_with_id)
-        finally:
-            _request_id.reset(token)
-
-    return middleware

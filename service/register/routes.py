@@ -62,7 +62,7 @@ class PublicRegisterController(Controller):
     tags = ["Public register"]
     opt = {"exclude_from_auth": True}
     security = []
-    guards = [public_rate_limit]
+    before_request = public_rate_limit  # type: ignore[assignment]  # Litestar unbinds it
     response_headers = CACHE_HEADERS
 
     async def _register(self, state: State, slug: str) -> Register:
