@@ -35,6 +35,7 @@ test-backbone: $(STAMP)
 ## Benchmarks (figures printed beside their targets; not a pass/fail test).
 bench: $(STAMP)
 	$(BIN)/python -m bench.backbone
+	$(BIN)/python -m bench.register
 
 lint: $(STAMP)
 	$(BIN)/ruff check service tests migrations bench

@@ -205,6 +205,7 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
         settings.require_database_url(),
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        read_pool_size=settings.db_read_pool_size,
         name="koshiki-api",
     )
 

@@ -96,6 +96,7 @@ class Settings:
     log_level: str = "INFO"
     db_pool_size: int = 10
     db_max_overflow: int = 0
+    db_read_pool_size: int = 10
     embedded_pg_port: int = 54329
     home: Path = field(default_factory=project_home)
     # Identity. KOSHIKI_SECRET_KEY encrypts the JWT signing keys at rest (32 bytes, base64).
@@ -147,6 +148,7 @@ class Settings:
             log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
             db_pool_size=_int("DB_POOL_SIZE", 10, minimum=1),
             db_max_overflow=_int("DB_MAX_OVERFLOW", 0),
+            db_read_pool_size=_int("DB_READ_POOL_SIZE", 10, minimum=1),
             embedded_pg_port=_int("EMBEDDED_PG_PORT", 54329, minimum=1),
             secret_key=_secret_key(),
             jwt_issuer=os.environ.get("JWT_ISSUER", "koshiki"),

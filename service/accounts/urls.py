@@ -31,6 +31,9 @@ Platform = Literal["x", "facebook", "instagram", "youtube", "line", "tiktok", "o
 PLATFORMS: Final[tuple[Platform, ...]] = get_args(Platform)
 
 MAX_LENGTH: Final = 2000
+# Control characters (Unicode category Cc: C0, DEL, C1), and those or any whitespace (str.isspace).
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_SPACE_OR_CONTROL: Final = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 
 PLATFORM_NAMES: Final[Mapping[Platform, str]] = {
     "x": "X",
@@ -71,7 +74,7 @@ def parse_account(value: str, platform: Platform | None = None) -> AccountRef:
     text = value.strip()
     if not text:
         raise UnrecognisedAccount("empty")
-    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in text):
+    if _SPACE_OR_CONTROL.search(text):
         raise UnrecognisedAccount("contains spaces or control characters")
 
     url_text = _as_url(text, platform)
@@ -191,7 +194,7 @@ def _split(url_text: str) -> _Url:
         path = unquote(raw_path, errors="strict")
     except UnicodeDecodeError as exc:
         raise UnrecognisedAccount("URL path is not valid UTF-8") from exc
-    if any(unicodedata.category(ch) == "Cc" for ch in path):
+    if _CONTROL.search(path):
         raise UnrecognisedAccount("URL path contains control characters")
     segments = tuple(segment for segment in path.split("/") if segment)
     return _Url(host, port, path, segments, parse_qs(raw_query))
