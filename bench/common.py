@@ -53,9 +53,11 @@ async def bench_database() -> AsyncIterator[BenchDatabase]:
             server.stop()
 
 
-def report(rows: list[tuple[str, str, str, bool]]) -> None:
+def report(rows: list[tuple[str, str, str, bool | None]]) -> None:
+    """A table of figures beside their targets; `None` for a figure that has no target."""
     width = max(len(r[0]) for r in rows)
     print()
     print(f"{'measure'.ljust(width)}  {'figure':>22}  {'target':>14}  verdict")
     for name, figure, target, ok in rows:
-        print(f"{name.ljust(width)}  {figure:>22}  {target:>14}  {'meets' if ok else 'MISSES'}")
+        verdict = "" if ok is None else "meets" if ok else "MISSES"
+        print(f"{name.ljust(width)}  {figure:>22}  {target:>14}  {verdict}")

@@ -9,7 +9,9 @@ connections. Printed beside their targets:
    lookup: requests per second (target ≥ 0.8× the baseline) and p99 latency (target < 20 ms);
 2. an authenticated 50-account list (`GET /v1/tenants/{id}/accounts?limit=50` with a staff JWT,
    row-level security on) against the baseline's 50-row list (target ≥ 0.6× the baseline);
-3. the Koshiki server's peak memory over the whole run (VmHWM; target < 200 MB).
+3. the Koshiki server's peak memory over the whole run (VmHWM; target < 200 MB);
+and, for reference, verification on a second server with LOG_LEVEL=WARNING: what the access log
+line (one JSON line per request, on by default) costs of the first figure.
 Each pair is measured in alternating rounds (BENCH_ROUNDS, default 3, of BENCH_SECONDS, default
 10, after a warm-up) and the medians are compared, so both sides see the same machine.
 
@@ -203,6 +205,13 @@ def compare(
     return runs
 
 
+def koshiki(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """One Koshiki API process, started the way `koshiki run` starts uvicorn."""
+    command = [sys.executable, "-m", "uvicorn", "service.asgi:app_factory", "--factory", "--port", str(port),
+               "--no-access-log", "--log-level", "warning", "--no-server-header"]  # fmt: skip
+    return start(command, env, log)
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     os.killpg(process.pid, signal.SIGTERM)
     try:
@@ -241,12 +250,7 @@ async def main() -> None:
             "PUBLIC_RATE_PER_MINUTE": str(10**9),  # one address (wrk's) is the whole load here
             "PASSWORD_HASH_MEMORY_KIB": "19456",
         }
-        ours = start(
-            [sys.executable, "-m", "uvicorn", "service.asgi:app_factory", "--factory", "--port", str(ours_port),
-             "--no-access-log", "--log-level", "warning", "--no-server-header"],
-            env,
-            logs / "koshiki.log",
-        )  # fmt: skip
+        ours = koshiki(ours_port, env, logs / "koshiki.log")
         bare = start(
             [sys.executable, "-m", "uvicorn", "bench.bare:app", "--port", str(bare_port), "--no-access-log",
              "--log-level", "warning", "--no-server-header"],
@@ -274,24 +278,41 @@ async def main() -> None:
                 (f"{bare_base}/accounts?tenant={tenant_id}", {}),
             )
             memory = peak_mb(ours.pid)
+            stop(ours)
+            print(f"verification without the access log: {ROUNDS} rounds of {SECONDS} s")
+            quiet_port = free_port()
+            quiet = koshiki(quiet_port, {**env, "LOG_LEVEL": "WARNING"}, logs / "koshiki-quiet.log")
+            await wait_ready(f"http://127.0.0.1:{quiet_port}/readyz", quiet)
+            verify_url = f"/v1/public/verify?url=https%3A%2F%2Ftwitter.com%2FB{n}_250%3Fs%3D20"
+            wrk(binary, f"http://127.0.0.1:{quiet_port}{verify_url}", 3)
+            unlogged = [wrk(binary, f"http://127.0.0.1:{quiet_port}{verify_url}", SECONDS) for _ in range(ROUNDS)]
+            stop(quiet)
         finally:
             for process in (ours, bare):
-                stop(process)
+                if process.poll() is None:
+                    stop(process)
 
     v_ours, v_bare = median(verify["ours"], 0), median(verify["bare"], 0)
     l_ours, l_bare = median(listing["ours"], 0), median(listing["bare"], 0)
     p99 = median(verify["ours"], 1)
+    v_quiet = median(unlogged, 0)
     for name, runs in (("verify", verify), ("list", listing)):
         for side, figures in runs.items():
             print(f"  {name:6} {side:4} " + "  ".join(f"{rps:8,.0f}/s p99 {lat:6.1f} ms" for rps, lat in figures))
     report(
         [
-            ("verification, requests/s (bare asyncpg lookup)", f"{v_ours:,.0f} ({v_bare:,.0f})", "—", True),
+            ("verification, requests/s (bare asyncpg lookup)", f"{v_ours:,.0f} ({v_bare:,.0f})", "—", None),
             ("verification / bare", f"{v_ours / v_bare:.2f}×", "≥ 0.8×", v_ours / v_bare >= 0.8),
             ("verification p99", f"{p99:.1f} ms", "< 20 ms", p99 < 20),
-            ("50-account list, requests/s (bare 50 rows)", f"{l_ours:,.0f} ({l_bare:,.0f})", "—", True),
+            ("50-account list, requests/s (bare 50 rows)", f"{l_ours:,.0f} ({l_bare:,.0f})", "—", None),
             ("50-account list / bare", f"{l_ours / l_bare:.2f}×", "≥ 0.6×", l_ours / l_bare >= 0.6),
             ("server peak memory", f"{memory:.0f} MB", "< 200 MB", memory < 200),
+            (
+                "(reference) verification, access log off / bare",
+                f"{v_quiet / v_bare:.2f}× ({v_quiet:,.0f}/s)",
+                "—",
+                None,
+            ),
         ]
     )
 

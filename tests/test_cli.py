@@ -185,3 +185,24 @@ def test_readme_permission_matrix_is_the_code_s() -> None:
     output = CliRunner().invoke(main, ["permissions"]).output
     readme = (project_home() / "README.md").read_text(encoding="utf-8")
     assert output.strip() in readme, "README's permission matrix is stale: paste `koshiki permissions`"
+
+
+async def test_every_migration_downgrades_and_upgrades_again(test_database: DatabaseUnderTest) -> None:
+    """A scratch database taken to the first revision and back: each downgrade undoes its upgrade
+    well enough for the upgrade to run again."""
+    import secrets
+
+    from alembic import command
+
+    from service.kit.dbadmin import bootstrap, drop_database
+    from service.kit.migrate import alembic_config
+
+    name = f"koshiki_migrations_{secrets.token_hex(4)}"
+    _, owner_url = await bootstrap(test_database.admin_url, name)
+    try:
+        config = alembic_config(owner_url)
+        await asyncio.to_thread(command.upgrade, config, "head")
+        await asyncio.to_thread(command.downgrade, config, "0001")
+        await asyncio.to_thread(command.upgrade, config, "head")
+    finally:
+        await drop_database(test_database.admin_url, name)

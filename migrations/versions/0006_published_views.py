@@ -114,12 +114,16 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute(
-        f"""
+        """
         CREATE FUNCTION koshiki_public_tenant(p_slug text)
         RETURNS TABLE (id uuid, slug text, name_ja text, name_en text, time_zone text)
         LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
           SELECT t.id, t.slug, t.name_ja, t.name_en, t.time_zone FROM tenants t WHERE t.slug = p_slug
-        $$;
+        $$
+        """
+    )
+    op.execute(
+        f"""
         CREATE FUNCTION koshiki_verify_accounts(p_keys text[])
         RETURNS TABLE (kind text, status text, platform text, display_name text, canonical_url text,
                        closing_on date, closed_on date, slug text, name_ja text, name_en text, note_ja text, note_en text)
