@@ -10,6 +10,7 @@ TASK_MODULES = (
     "service.notifications.tasks",
     "service.webhooks.tasks",
     "service.guidelines.tasks",
+    "service.applications.tasks",
 )
 
 

@@ -364,3 +364,42 @@ async def test_operators_apply_but_do_not_decide(
     assert_problem(await approve(client, ehime, created.json(), operator.headers), 403, "forbidden")
     listed = (await client.get(ehime.url("/applications?state=submitted"), headers=operator.headers)).json()["items"]
     assert created.json()["id"] in [a["id"] for a in listed]
+
+
+async def test_deciders_hear_of_a_submission_and_the_applicant_of_the_decision(
+    app: Any, worker: Any, client: httpx.AsyncClient, platform: dict[str, str], agencies: dict[str, Agency]
+) -> None:
+    from tests.conftest import settle
+
+    hokkaido = agencies["hokkaido-boe"]  # unit heads approve new accounts there
+    await settle(app, worker)  # earlier tests' events go out before the people below exist
+    unit = hokkaido.unit()  # 義務教育課, under 学校教育局
+    head = await staff(client, platform, hokkaido.id, ["unit_head"], unit_id=unit["id"])
+    elsewhere = await staff(client, platform, hokkaido.id, ["unit_head"], unit_id=hokkaido.unit(1)["id"])
+    applicant = await staff(client, platform, hokkaido.id, ["operator"], locale="en")
+    body = compliant_account(hokkaido, unit, f"https://x.com/{x_handle()}", operator_ids=[applicant.user["id"]])
+    draft = await create_account(client, hokkaido, body)
+    await put_documents(client, hokkaido, draft["id"], hokkaido.admin.headers)
+    form = {"kind": "new", "account_id": draft["id"], "applicant_title": "義務教育課 主査", "purpose": "学校の話題"}
+    created = (await client.post(hokkaido.url("/applications"), json=form, headers=applicant.headers)).json()
+    await client.post(hokkaido.url(f"/applications/{created['id']}/submit"), headers=applicant.headers)
+    await settle(app, worker)
+
+    async def mail_to(user: Any) -> list[dict[str, Any]]:
+        items = (await client.get(hokkaido.url("/mail?limit=200"), headers=hokkaido.admin.headers)).json()["items"]
+        return [m for m in items if m["to_address"] == user.user["email"]]
+
+    assert [m["subject"] for m in await mail_to(head)] == [
+        f"【{hokkaido.tenant['name_ja']}】申請（新規）が提出されました"
+    ]
+    assert await mail_to(elsewhere) == []
+    assert await mail_to(applicant) == []
+    reason = "プロフィールの記載を見直してください"
+    rejected = await client.post(
+        hokkaido.url(f"/applications/{created['id']}/reject"), json={"reason": reason}, headers=head.headers
+    )
+    assert rejected.status_code == 200, rejected.text
+    await settle(app, worker)
+    [decision] = await mail_to(applicant)
+    assert decision["subject"] == f"[{hokkaido.tenant['name_en']}] Application rejected (new account)"
+    assert reason in decision["body"]

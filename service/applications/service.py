@@ -120,7 +120,8 @@ async def submit(session: AsyncSession, application: Application, clock: Clock, 
         await accounts.transition(session, account, "submit", now)
     application.state, application.submitted_at, application.updated_at = "submitted", now, now
     await session.flush()
-    await _event(session, application, account, "application.submitted", now)
+    approver = ((config or {}).get("opening", {}).get("application") or {}).get("approver_role")
+    await _event(session, application, account, "application.submitted", now, approver_role=approver)
     if automatic:
         await _carry_out(session, application, account, version, config, clock, principal)
     return application
@@ -142,8 +143,11 @@ async def withdraw(session: AsyncSession, application: Application, clock: Clock
     now = clock.now()
     if application.kind == "new" and account.status == "pending_approval":
         await accounts.transition(session, account, "withdraw", now)
+    was_submitted = application.state == "submitted"
     application.state, application.updated_at = "withdrawn", now
     await session.flush()
+    if was_submitted:  # a draft was never announced, so its withdrawal is nobody's news
+        await _event(session, application, account, "application.withdrawn", now)
     return application
 
 

@@ -30,6 +30,7 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
     "application.submitted": ("申請が提出された", "An application was submitted"),
     "application.approved": ("申請が承認された", "An application was approved"),
     "application.rejected": ("申請が却下された", "An application was rejected"),
+    "application.withdrawn": ("申請が取り下げられた", "An application was withdrawn"),
 }
 
 

@@ -287,8 +287,10 @@ class Relay:
         self._executor = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="koshiki-relay")
         self._running: asyncio.Task[Any] | None = None
         self._again = False
+        self._closed = False
 
     def close(self) -> None:
+        self._closed = True
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     async def aclose(self) -> None:
@@ -362,6 +364,8 @@ class Relay:
 
     def kick(self) -> None:
         """Relay soon, without making the caller wait (coalesces bursts of commits)."""
+        if self._closed:  # shutting down: the rows wait in the outbox for the next relay
+            return
         if self._running is not None and not self._running.done():
             self._again = True
             return

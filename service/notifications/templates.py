@@ -73,8 +73,8 @@ TEMPLATES: dict[str, dict[Lang, tuple[str, str]]] = {
             "{recipient} 様\n\n{subject} について、{application_kind}の申請が提出されました。内容を確認し、承認または却下してください。\n",
         ),
         "en": (
-            "[{tenant}] Application submitted ({application_kind})",
-            "Dear {recipient},\n\nAn application ({application_kind}) was submitted for {subject}. Please review and decide it.\n",
+            "[{tenant}] Application submitted ({application_kind_en})",
+            "Dear {recipient},\n\nAn application ({application_kind_en}) was submitted for {subject}. Please review and decide it.\n",
         ),
     },
     "application.approved": {
@@ -83,8 +83,8 @@ TEMPLATES: dict[str, dict[Lang, tuple[str, str]]] = {
             "{recipient} 様\n\n{subject} の{application_kind}の申請は承認されました。\n",
         ),
         "en": (
-            "[{tenant}] Application approved ({application_kind})",
-            "Dear {recipient},\n\nThe application ({application_kind}) for {subject} was approved.\n",
+            "[{tenant}] Application approved ({application_kind_en})",
+            "Dear {recipient},\n\nThe application ({application_kind_en}) for {subject} was approved.\n",
         ),
     },
     "application.rejected": {
@@ -93,8 +93,18 @@ TEMPLATES: dict[str, dict[Lang, tuple[str, str]]] = {
             "{recipient} 様\n\n{subject} の{application_kind}の申請は却下されました。\n理由：{reason}\n",
         ),
         "en": (
-            "[{tenant}] Application rejected ({application_kind})",
-            "Dear {recipient},\n\nThe application ({application_kind}) for {subject} was rejected.\nReason: {reason}\n",
+            "[{tenant}] Application rejected ({application_kind_en})",
+            "Dear {recipient},\n\nThe application ({application_kind_en}) for {subject} was rejected.\nReason: {reason}\n",
+        ),
+    },
+    "application.withdrawn": {
+        "ja": (
+            "【{tenant}】申請（{application_kind}）が取り下げられました",
+            "{recipient} 様\n\n{subject} の{application_kind}の申請は取り下げられました。\n",
+        ),
+        "en": (
+            "[{tenant}] Application withdrawn ({application_kind_en})",
+            "Dear {recipient},\n\nThe application ({application_kind_en}) for {subject} was withdrawn.\n",
         ),
     },
     "contract.ended": {

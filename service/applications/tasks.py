@@ -1,0 +1,72 @@
+"""Who hears of an application's steps (mail; webhooks get every event they subscribe to).
+
+Submitted: those who may decide it, the general administrators and, where the configuration makes
+unit heads approvers, the heads of its unit. Decided or withdrawn: the applicant and the general
+administrators.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts.models import Account, Application
+from service.events.models import Event
+from service.kit.permissions import Role
+from service.notifications.service import general_administrators, recipients_for
+from service.tenants.models import Unit
+from service.users.models import User
+
+
+async def _application(session: AsyncSession, event: Event) -> Application | None:
+    return (
+        await session.execute(
+            select(Application).where(
+                Application.tenant_id == event.tenant_id, Application.id == uuid.UUID(str(event.subject_id))
+            )
+        )
+    ).scalar_one_or_none()
+
+
+def _merged(*groups: list[User]) -> list[User]:
+    seen: dict[uuid.UUID, User] = {}
+    for group in groups:
+        for user in group:
+            seen.setdefault(user.id, user)
+    return list(seen.values())
+
+
+@recipients_for("application.submitted")
+async def deciders(session: AsyncSession, event: Event) -> list[User]:
+    admins = await general_administrators(session, event)
+    application = await _application(session, event)
+    if application is None or event.data.get("approver_role") != "unit_head":
+        return admins
+    unit_id = await session.scalar(select(Account.unit_id).where(Account.id == application.account_id))
+    parent_id = await session.scalar(select(Unit.parent_id).where(Unit.id == unit_id))
+    heads = await session.execute(
+        select(User).where(
+            User.tenant_id == event.tenant_id,
+            User.disabled_at.is_(None),
+            User.roles.contains([Role.UNIT_HEAD.value]),
+            User.unit_id.in_([u for u in (unit_id, parent_id) if u is not None]),
+        )
+    )
+    return _merged(admins, list(heads.scalars()))
+
+
+async def applicant_and_administrators(session: AsyncSession, event: Event) -> list[User]:
+    admins = await general_administrators(session, event)
+    application = await _application(session, event)
+    if application is None or application.created_by is None:
+        return admins
+    applicant = (
+        await session.execute(select(User).where(User.id == application.created_by, User.disabled_at.is_(None)))
+    ).scalar_one_or_none()
+    return _merged([applicant] if applicant else [], admins)
+
+
+for _type in ("application.approved", "application.rejected", "application.withdrawn"):
+    recipients_for(_type)(applicant_and_administrators)
