@@ -35,12 +35,21 @@ class AccountCreate(msgspec.Struct, forbid_unknown_fields=True):
         ]
         | None
     ) = None
-    purpose: Annotated[str, Meta(max_length=4000)] = ""
-    operations_manager_id: uuid.UUID | None = None
-    operator_ids: Annotated[list[uuid.UUID], Meta(max_length=50)] = msgspec.field(default_factory=list)
-    signup_mailbox: Email | None = None
-    verified_badge: bool = False
-    profile_links_register: bool = False
+    purpose: Annotated[str, Meta(max_length=4000, description="利用目的, as published in the register.")] = ""
+    operations_manager_id: Annotated[uuid.UUID | None, Meta(description="The operations manager (a user).")] = None
+    operator_ids: Annotated[list[uuid.UUID], Meta(max_length=50, description="The operators (users).")] = msgspec.field(
+        default_factory=list
+    )
+    signup_mailbox: Annotated[
+        Email | None,
+        Meta(
+            description="The address the account was registered with (some tenants require the unit's shared mailbox)."
+        ),
+    ] = None
+    verified_badge: Annotated[bool, Meta(description="The platform shows the account as verified.")] = False
+    profile_links_register: Annotated[
+        bool, Meta(description="The account's profile links to the tenant's public register.")
+    ] = False
 
 
 class AccountUpdate(msgspec.Struct, forbid_unknown_fields=True):
