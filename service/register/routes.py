@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import jinja2
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.datastructures import ResponseHeader, State
-from litestar.params import FromPath, Parameter
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, HeaderParameter, Parameter
 
 from service.accounts.urls import PLATFORM_NAMES, Platform, UnrecognisedAccount, parse_account
 from service.config import Settings
@@ -46,12 +47,23 @@ CACHE_HEADERS = [
 ]
 
 
-def cacheable(request: Request[Any, Any, Any], body: bytes, media_type: str) -> Response[bytes]:
-    """The body with a content ETag, or an empty 304 when the caller already holds it."""
-    settings: Settings = request.app.state.settings
+IfNoneMatch = Annotated[
+    str | None, HeaderParameter(name="If-None-Match", description="The ETag you hold: unchanged, the answer is 304.")
+]
+
+
+def public_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    return {
+        304: ResponseSpec(None, description="Not modified: the ETag in If-None-Match is still current."),
+        **problems(*statuses),
+    }
+
+
+def cacheable(settings: Settings, held: str | None, body: bytes, media_type: str) -> Response[bytes]:
+    """The body with a content ETag, or an empty 304 when the caller already holds it (`held`)."""
     tag = f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"'
     headers = {"ETag": tag, "Cache-Control": f"public, max-age={settings.public_cache_seconds}"}
-    held = request.headers.get("if-none-match", "")
+    held = held or ""
     if tag in {t.strip().removeprefix("W/") for t in held.split(",")} or held.strip() == "*":
         return Response(b"", status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
@@ -76,28 +88,30 @@ class PublicRegisterController(Controller):
         "/tenants/{slug:str}/register",
         operation_id="getPublicRegister",
         summary="An agency's official accounts, fake-account warnings and closed accounts (JSON)",
-        responses=problems(404, 429),
+        responses=public_responses(404, 429),
     )
-    async def register(self, request: Request[Any, Any, Any], state: State, slug: FromPath[str]) -> Response[Register]:
+    async def register(
+        self, state: State, slug: FromPath[str], if_none_match: IfNoneMatch = None
+    ) -> Response[Register]:
         """Active, suspended and closing accounts (with the closing date) in `accounts`; closed ones
         in `closed`, marked formerly official with the date, so a handle taken over later is not
         mistaken for the agency's; known fakes in `warnings`."""
         register = await self._register(state, slug)
-        return cacheable(request, msgspec.json.encode(register), "application/json")  # type: ignore[return-value]
+        return cacheable(state.settings, if_none_match, msgspec.json.encode(register), "application/json")  # type: ignore[return-value]
 
     @get(
         "/tenants/{slug:str}/register.html",
         operation_id="getPublicRegisterPage",
         summary="The same register as an accessible Japanese page, to link to or embed",
         media_type="text/html",
-        responses=problems(404, 429),
+        responses=public_responses(404, 429),
     )
     async def register_page(
         self,
-        request: Request[Any, Any, Any],
         state: State,
         slug: FromPath[str],
         embed: Annotated[bool, Parameter(description="Without the page's heading and footer, for an iframe.")] = False,
+        if_none_match: IfNoneMatch = None,
     ) -> Response[str]:
         register = await self._register(state, slug)
         page = _REGISTER_PAGE.render(
@@ -106,7 +120,7 @@ class PublicRegisterController(Controller):
             embed=embed,
             platform_names=PLATFORM_NAMES,
         )
-        response = cacheable(request, page.encode(), "text/html; charset=utf-8")
+        response = cacheable(state.settings, if_none_match, page.encode(), "text/html; charset=utf-8")
         # Agencies embed the page in their own sites; it runs no script and loads nothing.
         response.headers["Content-Security-Policy"] = (
             "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors *; base-uri 'none'; form-action 'none'"
@@ -117,11 +131,10 @@ class PublicRegisterController(Controller):
         "/verify",
         operation_id="verifyAccount",
         summary="Is this account official? By URL, or by platform and handle, across every agency",
-        responses=problems(422, 429),
+        responses=public_responses(422, 429),
     )
     async def verify(
         self,
-        request: Request[Any, Any, Any],
         state: State,
         url: Annotated[
             str | None,
@@ -134,6 +147,7 @@ class PublicRegisterController(Controller):
             Platform | None, Parameter(description="With `handle`; or to say whose URL `url` is.")
         ] = None,
         handle: Annotated[str | None, Parameter(max_length=200, description="The handle, with or without @.")] = None,
+        if_none_match: IfNoneMatch = None,
     ) -> Response[Verification]:
         """The answer names the agency and links its register. A URL the register does not hold is
         `unknown`; agencies' warnings about a fake account come with any verdict."""
@@ -157,4 +171,4 @@ class PublicRegisterController(Controller):
             ) from exc
         db: Database = state.db
         answer = await service.verify(db, ref, state.settings.base_url)
-        return cacheable(request, msgspec.json.encode(answer), "application/json")  # type: ignore[return-value]
+        return cacheable(state.settings, if_none_match, msgspec.json.encode(answer), "application/json")  # type: ignore[return-value]
