@@ -22,6 +22,7 @@ from service.accounts.routes import AccountController, WarningController
 from service.applications.routes import ApplicationController
 from service.audit import service as _audit  # noqa: F401 - registers the audit trail's flush hook
 from service.audit.routes import PlatformAuditController, TenantAuditController
+from service.closures.routes import ClosureController, ImmediateClosureController
 from service.config import Settings
 from service.deadletters.routes import DeadLetterController
 from service.deadlines.routes import DeadlineController
@@ -77,6 +78,8 @@ ROUTES: list[ControllerRouterHandler] = [
     AccountController,
     WarningController,
     ApplicationController,
+    ClosureController,
+    ImmediateClosureController,
     PublicRegisterController,
 ]
 
@@ -140,6 +143,10 @@ def _openapi() -> OpenAPIConfig:
             Tag(name="Webhooks", description="Signed deliveries of events to agency systems."),
             Tag(name="Official accounts", description="The register of each agency's accounts, as its staff keep it."),
             Tag(name="Applications", description="New accounts, changes and closures, and their approval (別紙様式)."),
+            Tag(
+                name="Closures",
+                description="The grace period before an account closes: announcements, steps, withdrawal.",
+            ),
             Tag(name="Public register", description="For anyone, no login: each agency's register, and verification."),
         ],
         use_handler_docstrings=True,

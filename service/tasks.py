@@ -11,6 +11,7 @@ TASK_MODULES = (
     "service.webhooks.tasks",
     "service.guidelines.tasks",
     "service.applications.tasks",
+    "service.closures.tasks",
 )
 
 

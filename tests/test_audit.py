@@ -241,7 +241,12 @@ async def _register_fixtures(
     warning = await client.post(
         agency.url("/impersonation-warnings"), json={"url": f"https://x.com/{x_handle()}"}, headers=admin.headers
     )
+    closing = await open_account(client, agency, unit=unit)
+    await apply(client, agency, closing["id"], kind="closure", closure_reason="統合")  # a report: no approval
+    closures = (await client.get(agency.url(f"/closures?account_id={closing['id']}"), headers=admin.headers)).json()
     return {
+        "closure": closures["items"][0],
+        "to_close_now": await open_account(client, agency, unit=unit),
         "active": await open_account(client, agency, unit=unit),
         "draft": await create_account(client, agency, compliant_account(agency, unit, f"https://x.com/{x_handle()}")),
         "to_submit": await drafted(),
@@ -347,6 +352,19 @@ async def test_every_write_endpoint_leaves_a_trace(
         "approveApplication": ("POST", f"/v1/tenants/{tid}/applications/{register['to_approve']['id']}/approve", None, admin.headers, "tenant"),
         "rejectApplication": (
             "POST", f"/v1/tenants/{tid}/applications/{register['to_reject']['id']}/reject", {"reason": "記載不足"}, admin.headers, "tenant",
+        ),
+        "recordClosureAnnouncement": (
+            "POST", f"/v1/tenants/{tid}/closures/{register['closure']['id']}/announcements",
+            {"channel": "account", "days_before": 30}, admin.headers, "tenant",
+        ),
+        "confirmClosureStep": (
+            "POST", f"/v1/tenants/{tid}/closures/{register['closure']['id']}/steps/delete_account/confirm", None, admin.headers, "tenant",
+        ),
+        "withdrawClosure": (
+            "POST", f"/v1/tenants/{tid}/closures/{register['closure']['id']}/withdraw", {"reason": "継続が決まった"}, admin.headers, "tenant",
+        ),
+        "closeAccountNow": (
+            "POST", f"/v1/tenants/{tid}/accounts/{register['to_close_now']['id']}/close-now", {"reason": "乗っ取り"}, admin.headers, "tenant",
         ),
         "logout": ("POST", "/v1/auth/logout", None, admin.headers, "tenant"),
         "logoutEverywhere": ("POST", "/v1/auth/logout-all", None, admin.headers, "tenant"),

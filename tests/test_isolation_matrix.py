@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from service.kit.permissions import Role, permissions_of
-from tests.conftest import bearer, create_tenant, staff
-from tests.registers import x_handle
+from tests.conftest import bearer, create_tenant, settle, staff
+from tests.registers import Agency, apply, open_account, x_handle
 from tests.test_audit import _a_delivery
 from tests.test_guidelines import ehime_document, record
 from tests.test_tenants import make_unit
@@ -58,6 +58,9 @@ BODIES: dict[str, Any] = {
         "purpose": "x",
     },
     "rejectApplication": {"reason": "hijack"},
+    "recordClosureAnnouncement": {"channel": "account"},
+    "withdrawClosure": {"reason": "hijack"},
+    "closeAccountNow": {"reason": "hijack"},
 }
 QUERIES: dict[str, str] = {"diffGuidelineVersions": "?from=1&to=1"}
 # Operations about the caller or public, outside the matrix: they name no other tenant's ids.
@@ -126,6 +129,12 @@ async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker
         headers=foreign_admin.headers,
     )
     assert warning.status_code == 201, warning.text
+    theirs = Agency("ehime-pref", foreign, {"child": child}, ehime_document(), foreign_admin)
+    closing = await open_account(client, theirs, unit=child)
+    closure = await apply(client, theirs, closing["id"], kind="closure", closure_reason="theirs")
+    assert closure["state"] == "approved", closure
+    their_closure = (await client.get(f"/v1/tenants/{foreign['id']}/closures", headers=foreign_admin.headers)).json()
+    await settle(app, worker)  # their events delivered now, not while the snapshots are compared
     return {
         "platform": platform,
         "home": home,
@@ -144,6 +153,8 @@ async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker
             "application_id": application.json()["id"],
             "warning_id": warning.json()["id"],
             "kind": "usage_policy",
+            "closure_id": their_closure["items"][0]["id"],
+            "step": "delete_account",
         },
         "foreign_unit": unit,
         "callers": callers,
@@ -171,6 +182,7 @@ async def snapshot(client: httpx.AsyncClient, world: dict[str, Any]) -> dict[str
         f"/v1/tenants/{tid}/accounts/{world['ids']['account_id']}/posts",
         f"/v1/tenants/{tid}/applications?limit=200",
         f"/v1/tenants/{tid}/impersonation-warnings",
+        f"/v1/tenants/{tid}/closures",
     ]
     state = {}
     for path in paths:

@@ -330,8 +330,15 @@ class UnmetRule:
 async def config_in_force(
     session: AsyncSession, tenant_id: uuid.UUID, clock: Clock
 ) -> tuple[int | None, dict[str, Any] | None]:
+    """The guideline configuration in force today in the tenant's time zone (version, document)."""
     tenant = (await session.execute(select(Tenant).where(Tenant.id == tenant_id))).scalar_one()
-    row = await GuidelineRepository(session, tenant_id).in_force(local_today(clock, tenant.time_zone))
+    return await config_on(session, tenant_id, local_today(clock, tenant.time_zone))
+
+
+async def config_on(
+    session: AsyncSession, tenant_id: uuid.UUID, day: dt.date
+) -> tuple[int | None, dict[str, Any] | None]:
+    row = await GuidelineRepository(session, tenant_id).in_force(day)
     return (row.version, row.document) if row else (None, None)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts import service as accounts
 from service.accounts.models import Account, Application
 from service.applications.schemas import ApplicationCreate
+from service.closures import service as closures
 from service.events.service import emit
 from service.kit.auth import Principal
 from service.kit.clock import Clock, local_today
@@ -199,7 +200,7 @@ async def _carry_out(
     elif application.kind == "change":
         await _apply_change(session, account, application.form.get("changes") or {}, clock, principal)
     else:
-        await _start_closure(session, account, application.form, config or {}, today, now)
+        await closures.start_planned(session, account, application, config or {}, clock, principal)
     application.state = "approved"
     application.decided_by, application.decided_by_label, application.decided_at = principal.id, principal.label, now
     application.updated_at = now
@@ -221,31 +222,6 @@ async def _apply_change(
 
     patch = msgspec.convert(changes, AccountUpdate)
     await accounts.update_account(session, account, clock, principal, patch)
-
-
-async def _start_closure(
-    session: AsyncSession,
-    account: Account,
-    form: dict[str, Any],
-    config: dict[str, Any],
-    today: dt.date,
-    now: dt.datetime,
-) -> None:
-    """An approved closure: announced until its end date, or closed at once where no
-    announcement period applies. (Announcements and completion are the closure workflow's.)"""
-    announcement = config.get("closure", {}).get("announcement", {})
-    planned = form.get("planned_end_on")
-    if announcement.get("required"):
-        end = (
-            dt.date.fromisoformat(planned)
-            if planned
-            else today + dt.timedelta(days=int(announcement.get("period_days") or 0))
-        )
-        account.closing_on = max(end, today)
-        await accounts.transition(session, account, "announce_closure", now, end_on=account.closing_on.isoformat())
-    else:
-        account.closed_on = today
-        await accounts.transition(session, account, "close_now", now)
 
 
 async def reject(

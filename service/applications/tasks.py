@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts.models import Account, Application
 from service.events.models import Event
 from service.kit.permissions import Role
-from service.notifications.service import general_administrators, recipients_for
+from service.notifications.service import everyone, general_administrators, recipients_for
 from service.tenants.models import Unit
 from service.users.models import User
 
@@ -28,14 +28,6 @@ async def _application(session: AsyncSession, event: Event) -> Application | Non
             )
         )
     ).scalar_one_or_none()
-
-
-def _merged(*groups: list[User]) -> list[User]:
-    seen: dict[uuid.UUID, User] = {}
-    for group in groups:
-        for user in group:
-            seen.setdefault(user.id, user)
-    return list(seen.values())
 
 
 @recipients_for("application.submitted")
@@ -54,7 +46,7 @@ async def deciders(session: AsyncSession, event: Event) -> list[User]:
             User.unit_id.in_([u for u in (unit_id, parent_id) if u is not None]),
         )
     )
-    return _merged(admins, list(heads.scalars()))
+    return everyone(admins, list(heads.scalars()))
 
 
 async def applicant_and_administrators(session: AsyncSession, event: Event) -> list[User]:
@@ -65,7 +57,7 @@ async def applicant_and_administrators(session: AsyncSession, event: Event) -> l
     applicant = (
         await session.execute(select(User).where(User.id == application.created_by, User.disabled_at.is_(None)))
     ).scalar_one_or_none()
-    return _merged([applicant] if applicant else [], admins)
+    return everyone([applicant] if applicant else [], admins)
 
 
 for _type in ("application.approved", "application.rejected", "application.withdrawn"):

@@ -25,6 +25,11 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
     "closure.announced": ("アカウントの廃止が周知された", "An account's closure was announced"),
     "closure.withdrawn": ("アカウントの廃止が取り下げられた", "An account's closure was withdrawn"),
     "closure.completed": ("アカウントの廃止が完了した", "An account's closure was completed"),
+    "closure.announcement_due": ("廃止の周知日が来た", "An announcement of an account's closure is due"),
+    "closure.steps_outstanding": (
+        "終了日を過ぎても廃止の手続きが確認されていない",
+        "An account's last day passed with closure steps unconfirmed",
+    ),
     "contract.ending": ("委託契約の終了が近づいた", "A contractor agreement is about to end"),
     "contract.ended": ("委託契約が終了した", "A contractor agreement ended"),
     "application.submitted": ("申請が提出された", "An application was submitted"),

@@ -163,6 +163,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "resource.application": ("申請", "application"),
     "resource.warning": ("なりすまし注意情報", "impersonation warning"),
     "resource.post": ("投稿記録", "post record"),
+    "resource.closure": ("廃止の手続き", "closure"),
+    "resource.closure-step": ("廃止の手順", "closure step"),
     # Domain conflicts.
     "conflict.tenant-slug-taken": (
         "slug「{slug}」は既に使われています。",
@@ -234,6 +236,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "このアカウントには処理中の申請が既にあります。先にその申請を処理してください。",
         "This account already has an application in progress; settle that one first.",
     ),
+    "conflict.closure-open": (
+        "このアカウントには進行中の廃止の手続きがあります。",
+        "This account already has a closure under way.",
+    ),
+    "conflict.closure-state": (
+        "状態が「{state}」の廃止の手続きに「{action}」はできません。",
+        "A closure in state '{state}' cannot be '{action}'.",
+    ),
+    "conflict.closure-withdrawal-not-allowed": (
+        "ガイドラインで廃止の取り下げは認められていません。",
+        "The guideline does not allow a closure to be withdrawn.",
+    ),
     "conflict.warning-on-official": (
         "このアカウントは公式アカウントとして登録されているため、なりすましとして掲載できません。",
         "This account is registered as official, so it cannot be listed as an impersonation.",
@@ -241,6 +255,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "detail.not-your-account": (
         "担当する所属・アカウント以外は操作できません。",
         "You may only act on accounts of your units or those assigned to you.",
+    ),
+    "detail.not-allowed-to-close-now": (
+        "即時の廃止は統括管理者（とガイドラインが定める役割）だけが行えます。",
+        "Only a general administrator (and the roles the guideline names) may close an account at once.",
+    ),
+    "detail.unit-head-confirms": (
+        "削除の確認は、そのアカウントの所属長（または統括管理者）が行います。",
+        "The deletion is confirmed by the head of the account's unit (or a general administrator).",
     ),
     "detail.not-the-approver": (
         "この申請を承認できるのは「{approver}」の役割の方です。",
@@ -355,6 +377,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "account.rule.manager": ("運用管理者を指定してください。", "Name the operations manager."),
     "account.rule.operator": ("運用担当者を1人以上指定してください。", "Assign at least one operator."),
+    "closure.not-a-point": (
+        "周知日ではありません（周知日：終了の{points}日前）。",
+        "Not an announcement point (the points are {points} days before the end).",
+    ),
     "document.usage_policy": ("利用方針", "usage policy"),
     "document.operations_manual": ("運用マニュアル", "operations manual"),
     "document.account_policy": ("アカウント運用ポリシー", "account policy"),

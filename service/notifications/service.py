@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import smtplib
 import ssl
+import uuid
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
@@ -41,6 +42,15 @@ def recipients_for(event_type: str) -> Callable[[Recipients], Recipients]:
         return fn
 
     return register
+
+
+def everyone(*groups: list[User]) -> list[User]:
+    """The users of several groups, each once, in the order first met."""
+    seen: dict[uuid.UUID, User] = {}
+    for group in groups:
+        for user in group:
+            seen.setdefault(user.id, user)
+    return list(seen.values())
 
 
 async def general_administrators(session: AsyncSession, event: Event) -> list[User]:

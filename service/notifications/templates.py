@@ -60,6 +60,30 @@ TEMPLATES: dict[str, dict[Lang, tuple[str, str]]] = {
         "ja": ("【{tenant}】公式アカウントの廃止完了", "{recipient} 様\n\n{subject} の廃止が完了しました。\n"),
         "en": ("[{tenant}] Closure completed", "Dear {recipient},\n\n{subject} has been closed.\n"),
     },
+    "closure.announcement_due": {
+        "ja": (
+            "【{tenant}】廃止の周知をお願いします（{days_before}日前）",
+            "{recipient} 様\n\n{subject} は {end_on} に運用を終了します。終了の{days_before}日前の周知を行い、"
+            "行ったことをシステムに記録してください。\n",
+        ),
+        "en": (
+            "[{tenant}] Please announce the closure ({days_before} days before)",
+            "Dear {recipient},\n\n{subject} closes on {end_on}. Please make the announcement due {days_before} days "
+            "before the end, and record it in the system.\n",
+        ),
+    },
+    "closure.steps_outstanding": {
+        "ja": (
+            "【{tenant}】廃止の手続きが終わっていません",
+            "{recipient} 様\n\n{subject} の終了日（{end_on}）を過ぎましたが、次の手続きの確認が済んでいないため"
+            "廃止を完了できません：{outstanding}\n確認が済み次第、廃止が完了します。\n",
+        ),
+        "en": (
+            "[{tenant}] Closure steps still outstanding",
+            "Dear {recipient},\n\nThe last day of {subject} ({end_on}) has passed, but the closure cannot complete "
+            "until these steps are confirmed: {outstanding}\nIt completes as soon as they are.\n",
+        ),
+    },
     "contract.ending": {
         "ja": (
             "【{tenant}】委託契約の終了が近づいています",

@@ -1,0 +1,497 @@
+"""Closures with a grace period: announced, confirmed step by step, completed by a worker.
+
+An approved closure starts the tenant's announcement period (愛媛県: 30 days; none elsewhere, so
+the end is the same day). The account shows as closing with its last day in the register;
+announcements fall due at the configured points before the end and are recorded when made. The
+end deadline completes the closure only when every closure step of the tenant is confirmed; if
+one is not, it escalates (mail, webhook event, "needs attention") and checks again every week,
+never silently. Confirming the last step completes a closure whose end has passed. A withdrawal
+before completion cancels every pending deadline of it. After completion the record stays
+(formerly official) and the people's data on it is purged when the tenant's retention runs out.
+
+Every deadline handler re-reads the closure and does nothing unless it still calls for it, so a
+redelivered or late message never acts twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts import service as accounts
+from service.accounts.models import Account, AccountOperator, Application, Post
+from service.closures.models import Closure, ClosureAnnouncement
+from service.deadlines.models import Deadline
+from service.deadlines.service import cancel, handles, schedule
+from service.events.service import emit
+from service.kit.auth import Principal
+from service.kit.calendar import end_of_day
+from service.kit.clock import Clock, local_today
+from service.kit.db import flush_or_conflict
+from service.kit.errors import FieldError, Msg, ProblemError, conflict, not_found, validation_failed
+from service.kit.ids import uuid7
+from service.kit.permissions import Role
+from service.tenants.models import Tenant
+
+ANNOUNCEMENT = "closure.announcement"
+END = "closure.end"
+RECHECK = "closure.recheck"
+PURGE = "closure.purge"
+NOTICE_TIME = dt.time(9, 0)  # reminders and re-checks go out at the start of a working day
+RECHECK_EVERY = dt.timedelta(days=7)
+# Steps a record in the system proves: the approved closure application is the form or report.
+PROVEN_BY_APPLICATION = frozenset({"closure_application", "closure_report"})
+ATTENTION = "closure_steps_outstanding"
+PURGED = "(purged)"
+
+
+async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    return (await session.execute(select(Tenant).where(Tenant.id == tenant_id))).scalar_one()
+
+
+def _at(day: dt.date, time_zone: str, time: dt.time = NOTICE_TIME) -> dt.datetime:
+    return dt.datetime.combine(day, time, tzinfo=ZoneInfo(time_zone)).astimezone(dt.UTC)
+
+
+async def get_closure(
+    session: AsyncSession, tenant_id: uuid.UUID, closure_id: uuid.UUID, *, lock: bool = False
+) -> Closure:
+    query = select(Closure).where(Closure.tenant_id == tenant_id, Closure.id == closure_id)
+    closure = (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
+    if closure is None:
+        raise not_found("closure")
+    return closure
+
+
+async def announcements_of(session: AsyncSession, closure: Closure) -> list[ClosureAnnouncement]:
+    rows = await session.execute(
+        select(ClosureAnnouncement)
+        .where(ClosureAnnouncement.tenant_id == closure.tenant_id, ClosureAnnouncement.closure_id == closure.id)
+        .order_by(ClosureAnnouncement.made_on, ClosureAnnouncement.id)
+    )
+    return list(rows.scalars())
+
+
+# ---- starting --------------------------------------------------------------------------------------
+
+
+async def start_planned(
+    session: AsyncSession,
+    account: Account,
+    application: Application,
+    config: dict[str, Any],
+    clock: Clock,
+    principal: Principal,
+) -> Closure:
+    """An approved closure application: announce until the end date, or end today where the
+    tenant sets no announcement period."""
+    now = clock.now()
+    tenant = await _tenant(session, account.tenant_id)
+    today = local_today(clock, tenant.time_zone)
+    rules = config.get("closure", {})
+    announcement = rules.get("announcement", {"required": False, "period_days": None, "points_days_before": []})
+    planned = application.form.get("planned_end_on")
+    if planned:
+        end_on = dt.date.fromisoformat(planned)
+    elif announcement.get("required"):
+        end_on = today + dt.timedelta(days=int(announcement.get("period_days") or 0))
+    else:
+        end_on = today
+    end_on = max(end_on, today)
+    points = sorted({int(d) for d in announcement.get("points_days_before") or []}, reverse=True)
+    if not announcement.get("required"):
+        points = []
+    steps = [
+        {
+            "step": s["step"],
+            "label": s.get("label"),
+            "basis": s.get("basis", []),
+            "confirmed_at": now.isoformat() if s["step"] in PROVEN_BY_APPLICATION else None,
+            "confirmed_by": f"application:{application.id}" if s["step"] in PROVEN_BY_APPLICATION else None,
+        }
+        for s in rules.get("steps", [])
+    ]
+    closure = Closure(
+        id=uuid7(),
+        tenant_id=account.tenant_id,
+        account_id=account.id,
+        application_id=application.id,
+        kind="planned",
+        state="announcing",
+        end_on=end_on,
+        reason=str(application.form.get("closure_reason") or ""),
+        steps=steps,
+        announcement_days=points,
+        started_by=principal.label,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(closure)
+    await flush_or_conflict(session, conflict("conflict.closure-open"))
+    account.closing_on = end_on
+    await accounts.transition(session, account, "announce_closure", now, end_on=end_on.isoformat())
+    await _event(session, closure, account, "closure.announced", now)
+    for days in points:
+        day = end_on - dt.timedelta(days=days)
+        if day >= today:  # a point falling today is due at once if its hour has passed
+            due_at = max(_at(day, tenant.time_zone), now)
+            await _schedule(session, closure, ANNOUNCEMENT, due_at, f"announce:-{days}d", now, days_before=days)
+    await _schedule(session, closure, END, end_of_day(end_on, tenant.time_zone), "end", now)
+    if end_on == today and not points and not closure.outstanding():
+        await _complete(session, closure, account, tenant, today, now)  # nothing to wait for
+    return closure
+
+
+async def close_now(
+    session: AsyncSession, account: Account, clock: Clock, principal: Principal, reason: str, config: dict[str, Any]
+) -> Closure:
+    """Close at once on a serious threat: a general administrator may always, the roles the
+    configuration names (closure.immediate.by) where it allows immediate closure."""
+    immediate = config.get("closure", {}).get("immediate", {"allowed": False, "by": []})
+    allowed = {Role.GENERAL_ADMINISTRATOR, Role.PLATFORM_OPERATOR}
+    if immediate.get("allowed"):
+        allowed |= {Role(r) for r in immediate.get("by", [])}
+    if not principal.roles & allowed:
+        raise ProblemError(
+            "forbidden",
+            Msg("detail.not-allowed-to-close-now"),
+            extensions={"reason": "not-allowed-to-close-now", "allowed_roles": sorted(r.value for r in allowed)},
+        )
+    if account.status not in {"active", "suspended", "closing"}:
+        raise accounts.illegal(account.status, "close_now")
+    now = clock.now()
+    tenant = await _tenant(session, account.tenant_id)
+    today = local_today(clock, tenant.time_zone)
+    # A closure under way ends here too: its remaining deadlines would only find it completed.
+    for open_closure in (
+        await session.execute(
+            select(Closure)
+            .where(Closure.tenant_id == account.tenant_id, Closure.account_id == account.id)
+            .where(Closure.state.in_(("announcing", "awaiting_steps")))
+        )
+    ).scalars():
+        await _cancel_deadlines(session, open_closure, now, kinds=(ANNOUNCEMENT, END, RECHECK))
+        open_closure.state, open_closure.completed_at, open_closure.updated_at = "completed", now, now
+        await session.flush()
+    closure = Closure(
+        id=uuid7(),
+        tenant_id=account.tenant_id,
+        account_id=account.id,
+        kind="immediate",
+        state="completed",
+        end_on=today,
+        reason=reason,
+        steps=[],
+        announcement_days=[],
+        started_by=principal.label,
+        completed_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(closure)
+    await session.flush()
+    account.closing_on, account.closed_on = None, today
+    _clear_attention(account)
+    await accounts.transition(session, account, "close_now", now, reason=reason)
+    await _event(session, closure, account, "closure.completed", now)
+    await _schedule_purge(session, closure, tenant, config, today, now)
+    return closure
+
+
+# ---- during the grace period -----------------------------------------------------------------------
+
+
+async def record_announcement(
+    session: AsyncSession,
+    closure: Closure,
+    clock: Clock,
+    principal: Principal,
+    *,
+    channel: str,
+    days_before: int | None,
+    url: str | None,
+    note: str,
+    made_on: dt.date | None,
+) -> ClosureAnnouncement:
+    if not closure.open:
+        raise _wrong_state(closure, "announce")
+    if days_before is not None and days_before not in closure.announcement_days:
+        points = ", ".join(str(d) for d in closure.announcement_days) or "-"
+        message = Msg("closure.not-a-point", {"points": points})
+        raise validation_failed([FieldError(message, "not_an_announcement_point", "/days_before")])
+    now = clock.now()
+    tenant = await _tenant(session, closure.tenant_id)
+    announcement = ClosureAnnouncement(
+        id=uuid7(),
+        tenant_id=closure.tenant_id,
+        closure_id=closure.id,
+        days_before=days_before,
+        channel=channel,
+        url=url,
+        note=note,
+        made_on=made_on or local_today(clock, tenant.time_zone),
+        recorded_by=principal.label,
+        created_at=now,
+    )
+    session.add(announcement)
+    await session.flush()
+    # Every point announced: the "announce the stop" step is proven by these records.
+    made = {a.days_before for a in await announcements_of(session, closure)}
+    if set(closure.announcement_days) <= made:
+        _confirm(closure, "announce_stop", "system:announcements", now)
+    closure.updated_at = now
+    await session.flush()
+    return announcement
+
+
+async def confirm_step(session: AsyncSession, closure: Closure, step: str, clock: Clock, principal: Principal) -> None:
+    if not closure.open:
+        raise _wrong_state(closure, "confirm_step")
+    if step not in {s["step"] for s in closure.steps}:
+        raise not_found("closure-step")
+    account = await accounts.get_account(session, closure.tenant_id, closure.account_id, for_update=True)
+    if step == "unit_head_confirms_deletion":
+        await _require_unit_head(session, principal, account)
+    now = clock.now()
+    _confirm(closure, step, principal.label, now)
+    closure.updated_at = now
+    await session.flush()
+    tenant = await _tenant(session, closure.tenant_id)
+    today = local_today(clock, tenant.time_zone)
+    if closure.state == "awaiting_steps" and not closure.outstanding():
+        await _cancel_deadlines(session, closure, now, kinds=(RECHECK,))
+        await _complete(session, closure, account, tenant, today, now)
+
+
+async def withdraw(
+    session: AsyncSession, closure: Closure, clock: Clock, principal: Principal, reason: str, config: dict[str, Any]
+) -> None:
+    if not closure.open or closure.kind != "planned":
+        raise _wrong_state(closure, "withdraw")
+    if not config.get("closure", {}).get("withdrawal_allowed", True):
+        raise conflict("conflict.closure-withdrawal-not-allowed")
+    account = await accounts.get_account(session, closure.tenant_id, closure.account_id, for_update=True)
+    await accounts.require_change(session, principal, account)
+    now = clock.now()
+    await _cancel_deadlines(session, closure, now)
+    closure.state, closure.withdrawn_at, closure.withdrawal_reason, closure.updated_at = "withdrawn", now, reason, now
+    await session.flush()
+    account.closing_on = None
+    _clear_attention(account)
+    await accounts.transition(session, account, "withdraw_closure", now, reason=reason)
+    await _event(session, closure, account, "closure.withdrawn", now, reason=reason)
+
+
+# ---- the worker's part -----------------------------------------------------------------------------
+
+
+async def _for_deadline(session: AsyncSession, deadline: Deadline) -> tuple[Closure, Account] | None:
+    closure = (
+        await session.execute(
+            select(Closure)
+            .where(Closure.tenant_id == deadline.tenant_id, Closure.id == uuid.UUID(deadline.subject_id))
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if closure is None:
+        return None
+    account = await accounts.get_account(session, closure.tenant_id, closure.account_id, for_update=True)
+    return closure, account
+
+
+@handles(ANNOUNCEMENT)
+async def _announcement_due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+    found = await _for_deadline(session, deadline)
+    if found is None or found[0].state != "announcing":
+        return
+    closure, account = found
+    days = int(deadline.payload["days_before"])
+    if any(a.days_before == days for a in await announcements_of(session, closure)):
+        return  # made early and recorded: nobody needs reminding
+    await _event(session, closure, account, "closure.announcement_due", now, days_before=days)
+
+
+@handles(END)
+async def _end(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+    found = await _for_deadline(session, deadline)
+    if found is None or found[0].state != "announcing":
+        return  # withdrawn, completed early, or already waiting for its steps
+    closure, account = found
+    await _complete_or_escalate(session, closure, account, now)
+
+
+@handles(RECHECK)
+async def _recheck(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+    found = await _for_deadline(session, deadline)
+    if found is None or found[0].state != "awaiting_steps":
+        return
+    await _complete_or_escalate(session, *found, now)
+
+
+@handles(PURGE)
+async def _purge(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+    """The tenant's retention has run out: the people named on the closed account go."""
+    closure = (
+        await session.execute(
+            select(Closure)
+            .where(Closure.tenant_id == deadline.tenant_id, Closure.id == uuid.UUID(deadline.subject_id))
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if closure is None or closure.purged_at is not None or closure.state != "completed":
+        return
+    account = await accounts.get_account(session, closure.tenant_id, closure.account_id, for_update=True)
+    if account.status != "closed":
+        return  # registered again since (a reopened record keeps its people)
+    await session.execute(delete(AccountOperator).where(AccountOperator.account_id == account.id))
+    account.operations_manager_id, account.signup_mailbox, account.updated_at = None, None, now
+    await session.execute(
+        update(Post)
+        .where(Post.tenant_id == account.tenant_id, Post.account_id == account.id)
+        .values(recorded_by=PURGED, approved_by=None)
+    )
+    await session.execute(
+        update(Application)
+        .where(Application.tenant_id == account.tenant_id, Application.account_id == account.id)
+        .values(created_by=None, created_by_label=PURGED, decided_by=None, decided_by_label=PURGED)
+    )
+    closure.purged_at, closure.started_by, closure.updated_at = now, PURGED, now
+    closure.steps = [
+        {**s, "confirmed_by": PURGED}
+        if s.get("confirmed_by") and not str(s["confirmed_by"]).startswith(("system", "application:"))
+        else dict(s)
+        for s in closure.steps
+    ]
+    await session.flush()
+
+
+async def _complete_or_escalate(session: AsyncSession, closure: Closure, account: Account, now: dt.datetime) -> None:
+    tenant = await _tenant(session, closure.tenant_id)
+    today = now.astimezone(ZoneInfo(tenant.time_zone)).date()
+    if not closure.outstanding():
+        await _complete(session, closure, account, tenant, today, now)
+        return
+    closure.state, closure.escalations, closure.updated_at = "awaiting_steps", closure.escalations + 1, now
+    if ATTENTION not in account.attention_reasons:
+        account.attention_reasons = [*account.attention_reasons, ATTENTION]
+    account.needs_attention, account.updated_at = True, now
+    await session.flush()
+    await _event(
+        session, closure, account, "closure.steps_outstanding", now, outstanding=", ".join(closure.outstanding())
+    )
+    next_check = _at(today, tenant.time_zone) + RECHECK_EVERY
+    await _schedule(session, closure, RECHECK, next_check, f"recheck:{closure.escalations}", now)
+
+
+async def _complete(
+    session: AsyncSession, closure: Closure, account: Account, tenant: Tenant, today: dt.date, now: dt.datetime
+) -> None:
+    """Closed on its last day when it ends on time, else on the day its last step was confirmed."""
+    on_time = closure.state == "announcing"
+    closure.state, closure.completed_at, closure.updated_at = "completed", now, now
+    await session.flush()
+    account.closing_on, account.closed_on = None, min(today, closure.end_on) if on_time else today
+    _clear_attention(account)
+    await accounts.transition(session, account, "complete_closure", now)
+    await _event(session, closure, account, "closure.completed", now)
+    _, config = await accounts.config_on(session, closure.tenant_id, today)
+    await _schedule_purge(session, closure, tenant, config or {}, today, now)
+
+
+async def _schedule_purge(
+    session: AsyncSession, closure: Closure, tenant: Tenant, config: dict[str, Any], today: dt.date, now: dt.datetime
+) -> None:
+    days = config.get("retention", {}).get("personal_data_days_after_closure")
+    if days is None:
+        return
+    await _schedule(session, closure, PURGE, _at(today + dt.timedelta(days=int(days)), tenant.time_zone), "purge", now)
+
+
+# ---- small pieces -----------------------------------------------------------------------------------
+
+
+def _confirm(closure: Closure, step: str, by: str, now: dt.datetime) -> None:
+    """Mark a step confirmed. New dicts in a new list: the loaded value stays as it was, so the
+    column is written and the audit trail sees the difference."""
+    if not any(s["step"] == step and not s.get("confirmed_at") for s in closure.steps):
+        return
+    closure.steps = [
+        {**s, "confirmed_at": now.isoformat(), "confirmed_by": by}
+        if s["step"] == step and not s.get("confirmed_at")
+        else dict(s)
+        for s in closure.steps
+    ]
+
+
+def _clear_attention(account: Account) -> None:
+    if ATTENTION in account.attention_reasons:
+        account.attention_reasons = [r for r in account.attention_reasons if r != ATTENTION]
+        account.needs_attention = bool(account.attention_reasons)
+
+
+async def _require_unit_head(session: AsyncSession, principal: Principal, account: Account) -> None:
+    if principal.roles & {Role.GENERAL_ADMINISTRATOR, Role.PLATFORM_OPERATOR}:
+        return
+    if Role.UNIT_HEAD in principal.roles:
+        scope = await accounts.scope_of(session, principal)
+        if account.unit_id in scope.unit_ids:
+            return
+    raise ProblemError(
+        "forbidden", Msg("detail.unit-head-confirms"), extensions={"reason": "unit-head-confirms-deletion"}
+    )
+
+
+def _wrong_state(closure: Closure, action: str) -> ProblemError:
+    return ProblemError(
+        "conflict",
+        Msg("conflict.closure-state", {"state": closure.state, "action": action}),
+        extensions={"reason": "illegal-transition", "current_state": closure.state},
+    )
+
+
+async def _schedule(
+    session: AsyncSession, closure: Closure, kind: str, due_at: dt.datetime, key: str, now: dt.datetime, **payload: Any
+) -> None:
+    await schedule(
+        session,
+        tenant_id=closure.tenant_id,
+        kind=kind,
+        subject_kind="closure",
+        subject_id=str(closure.id),
+        due_at=due_at,
+        dedupe_key=key,
+        now=now,
+        payload={"account_id": str(closure.account_id), **payload},
+    )
+
+
+async def _cancel_deadlines(
+    session: AsyncSession, closure: Closure, now: dt.datetime, kinds: tuple[str, ...] | None = None
+) -> None:
+    await cancel(
+        session, tenant_id=closure.tenant_id, subject_kind="closure", subject_id=str(closure.id), now=now, kinds=kinds
+    )
+
+
+async def _event(
+    session: AsyncSession, closure: Closure, account: Account, kind: str, now: dt.datetime, **data: Any
+) -> None:
+    await emit(
+        session,
+        tenant_id=closure.tenant_id,
+        type=kind,
+        subject_kind="closure",
+        subject_id=str(closure.id),
+        data={
+            "account_id": str(account.id),
+            "subject_label": account.display_name,
+            "end_on": closure.end_on.isoformat(),
+            **data,
+        },
+        now=now,
+    )
