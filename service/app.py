@@ -44,6 +44,7 @@ from service.kit.queue import QueueSettings, Relay, Runtime, broker_for, install
 from service.kit.ratelimit import RateLimiter
 from service.notifications.routes import MailController
 from service.register.routes import PublicRegisterController
+from service.renewals.routes import DeclarationController
 from service.scheduler import Scheduler
 from service.tenants.routes import TenantController, UnitController
 from service.tokens.routes import ApiTokenController
@@ -80,6 +81,7 @@ ROUTES: list[ControllerRouterHandler] = [
     ApplicationController,
     ClosureController,
     ImmediateClosureController,
+    DeclarationController,
     PublicRegisterController,
 ]
 
@@ -147,6 +149,7 @@ def _openapi() -> OpenAPIConfig:
                 name="Closures",
                 description="The grace period before an account closes: announcements, steps, withdrawal.",
             ),
+            Tag(name="Renewals", description="Each account's yearly continuation declaration (継続希望)."),
             Tag(name="Public register", description="For anyone, no login: each agency's register, and verification."),
         ],
         use_handler_docstrings=True,

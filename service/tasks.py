@@ -12,6 +12,7 @@ TASK_MODULES = (
     "service.guidelines.tasks",
     "service.applications.tasks",
     "service.closures.tasks",
+    "service.renewals.tasks",
 )
 
 

@@ -206,6 +206,15 @@ async def settle(app: Litestar, worker: Any, *, rounds: int = 50) -> None:
     raise AssertionError("the queue did not settle")
 
 
+@pytest.fixture
+async def time(app: Litestar, worker: Any) -> Any:
+    """Moves the service clock, then lets the scheduler and the workers catch up (`await time.to(…)`)."""
+    from tests.registers import Time
+
+    await settle(app, worker)
+    return Time(app, worker)
+
+
 async def _unsent(app: Litestar) -> int:
     async with app.state.db.engine.begin() as conn:
         return int(

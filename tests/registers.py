@@ -7,6 +7,7 @@ random for the same reason (one platform account is one record across all tenant
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -14,7 +15,8 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Staff, create_tenant, preset_path, staff, unique_slug
+from service.scheduler import Scheduler
+from tests.conftest import Staff, create_tenant, preset_path, settle, staff, unique_slug
 
 # What each preset's documents need, item by item (the items its configuration lists).
 ITEM_TEXT = "テスト用の記載内容"
@@ -166,3 +168,29 @@ async def open_account(
     assert opened.json()["status"] == "active", opened.text
     result: dict[str, Any] = opened.json()
     return result
+
+
+# ---- moving time -------------------------------------------------------------------------------------
+
+
+class Time:
+    """Moves the service clock and lets the scheduler and the workers catch up."""
+
+    def __init__(self, app: Any, worker: Any) -> None:
+        self.app, self.worker = app, worker
+        self.sweeper = Scheduler(app.state.db, app.state.clock, app.state.relay)
+
+    async def to(self, moment: str) -> None:
+        self.app.state.clock.set(dt.datetime.fromisoformat(moment))
+        await self.sweeper.sweep()
+        await settle(self.app, self.worker)
+
+
+async def get(client: httpx.AsyncClient, agency: Agency, path: str, headers: dict[str, str]) -> Any:
+    response = await client.get(agency.url(path), headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def events(client: httpx.AsyncClient, agency: Agency, headers: dict[str, str], kind: str) -> list[dict[str, Any]]:
+    return (await get(client, agency, f"/events?type={kind}&limit=200", headers))["items"]  # type: ignore[no-any-return]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 from typing import Any
 
@@ -218,6 +219,7 @@ async def _register_fixtures(
     client: httpx.AsyncClient, tenant: dict[str, Any], admin: Any, unit: dict[str, Any]
 ) -> dict[str, Any]:
     """Accounts and applications in each state the register's write operations start from."""
+    from tests.conftest import preset_path
     from tests.registers import Agency, apply, compliant_account, create_account, open_account, put_documents, x_handle
     from tests.test_guidelines import ehime_document, record
 
@@ -244,9 +246,18 @@ async def _register_fixtures(
     closing = await open_account(client, agency, unit=unit)
     await apply(client, agency, closing["id"], kind="closure", closure_reason="統合")  # a report: no approval
     closures = (await client.get(agency.url(f"/closures?account_id={closing['id']}"), headers=admin.headers)).json()
+    to_close_now = await open_account(client, agency, unit=unit)
+    declares = await open_account(client, agency, unit=unit)
+    # 小山高専's rules ask each account for a yearly declaration: the round opens for the live ones.
+    oyama = json.loads(preset_path("oyama-kosen").read_text(encoding="utf-8"))["guideline"]["document"]
+    assert (await record(client, admin.headers, tenant["id"], oyama)).status_code == 201
+    rounds = (
+        await client.get(agency.url(f"/continuation-declarations?account_id={declares['id']}"), headers=admin.headers)
+    ).json()
     return {
+        "declaration": rounds["items"][0],
         "closure": closures["items"][0],
-        "to_close_now": await open_account(client, agency, unit=unit),
+        "to_close_now": to_close_now,
         "active": await open_account(client, agency, unit=unit),
         "draft": await create_account(client, agency, compliant_account(agency, unit, f"https://x.com/{x_handle()}")),
         "to_submit": await drafted(),
@@ -365,6 +376,10 @@ async def test_every_write_endpoint_leaves_a_trace(
         ),
         "closeAccountNow": (
             "POST", f"/v1/tenants/{tid}/accounts/{register['to_close_now']['id']}/close-now", {"reason": "乗っ取り"}, admin.headers, "tenant",
+        ),
+        "declareContinuation": (
+            "POST", f"/v1/tenants/{tid}/continuation-declarations/{register['declaration']['id']}/declare",
+            {"decision": "continue"}, admin.headers, "tenant",
         ),
         "logout": ("POST", "/v1/auth/logout", None, admin.headers, "tenant"),
         "logoutEverywhere": ("POST", "/v1/auth/logout-all", None, admin.headers, "tenant"),

@@ -18,9 +18,8 @@ import pytest
 
 from service.kit.db import set_tenant
 from service.kit.queue import enqueue
-from service.scheduler import Scheduler
 from tests.conftest import settle, staff
-from tests.registers import Agency, agency_from_preset, apply, open_account
+from tests.registers import Agency, Time, agency_from_preset, apply, events, get, open_account
 from tests.test_problems import assert_problem
 
 START = dt.date(2026, 4, 1)  # the frozen clock's day in Tokyo
@@ -31,25 +30,6 @@ async def ehime(client: httpx.AsyncClient, platform: dict[str, str]) -> Agency:
     return await agency_from_preset(client, platform, "ehime-pref")
 
 
-class Time:
-    """Moves the service clock and lets the scheduler and the workers catch up."""
-
-    def __init__(self, app: Any, worker: Any) -> None:
-        self.app, self.worker = app, worker
-        self.sweeper = Scheduler(app.state.db, app.state.clock, app.state.relay)
-
-    async def to(self, moment: str) -> None:
-        self.app.state.clock.set(dt.datetime.fromisoformat(moment))
-        await self.sweeper.sweep()
-        await settle(self.app, self.worker)
-
-
-@pytest.fixture
-async def time(app: Any, worker: Any) -> Time:
-    await settle(app, worker)
-    return Time(app, worker)
-
-
 async def close(client: httpx.AsyncClient, agency: Agency, account: dict[str, Any]) -> dict[str, Any]:
     await apply(client, agency, account["id"], kind="closure", closure_reason="事業の終了")
     listed = (
@@ -57,16 +37,6 @@ async def close(client: httpx.AsyncClient, agency: Agency, account: dict[str, An
     ).json()
     [closure] = listed["items"]
     return closure  # type: ignore[no-any-return]
-
-
-async def get(client: httpx.AsyncClient, agency: Agency, path: str, headers: dict[str, str]) -> Any:
-    response = await client.get(agency.url(path), headers=headers)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def events(client: httpx.AsyncClient, agency: Agency, headers: dict[str, str], kind: str) -> list[dict[str, Any]]:
-    return (await get(client, agency, f"/events?type={kind}&limit=200", headers))["items"]  # type: ignore[no-any-return]
 
 
 async def test_ehime_announces_for_thirty_days_then_completes_once_every_step_is_confirmed(

@@ -8,6 +8,7 @@ must find nothing either.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from service.kit.permissions import Role, permissions_of
-from tests.conftest import bearer, create_tenant, settle, staff
+from tests.conftest import bearer, create_tenant, preset_path, settle, staff
 from tests.registers import Agency, apply, open_account, x_handle
 from tests.test_audit import _a_delivery
 from tests.test_guidelines import ehime_document, record
@@ -61,6 +62,7 @@ BODIES: dict[str, Any] = {
     "recordClosureAnnouncement": {"channel": "account"},
     "withdrawClosure": {"reason": "hijack"},
     "closeAccountNow": {"reason": "hijack"},
+    "declareContinuation": {"decision": "discontinue"},
 }
 QUERIES: dict[str, str] = {"diffGuidelineVersions": "?from=1&to=1"}
 # Operations about the caller or public, outside the matrix: they name no other tenant's ids.
@@ -134,6 +136,13 @@ async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker
     closure = await apply(client, theirs, closing["id"], kind="closure", closure_reason="theirs")
     assert closure["state"] == "approved", closure
     their_closure = (await client.get(f"/v1/tenants/{foreign['id']}/closures", headers=foreign_admin.headers)).json()
+    await open_account(client, theirs, unit=child)
+    # Rules that ask each live account for a yearly declaration: a round of theirs opens.
+    oyama = json.loads(preset_path("oyama-kosen").read_text(encoding="utf-8"))["guideline"]["document"]
+    assert (await record(client, platform, foreign["id"], oyama)).status_code == 201
+    their_round = (
+        await client.get(f"/v1/tenants/{foreign['id']}/continuation-declarations", headers=foreign_admin.headers)
+    ).json()
     await settle(app, worker)  # their events delivered now, not while the snapshots are compared
     return {
         "platform": platform,
@@ -155,6 +164,7 @@ async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker
             "kind": "usage_policy",
             "closure_id": their_closure["items"][0]["id"],
             "step": "delete_account",
+            "declaration_id": their_round["items"][0]["id"],
         },
         "foreign_unit": unit,
         "callers": callers,
@@ -183,6 +193,7 @@ async def snapshot(client: httpx.AsyncClient, world: dict[str, Any]) -> dict[str
         f"/v1/tenants/{tid}/applications?limit=200",
         f"/v1/tenants/{tid}/impersonation-warnings",
         f"/v1/tenants/{tid}/closures",
+        f"/v1/tenants/{tid}/continuation-declarations",
     ]
     state = {}
     for path in paths:

@@ -30,6 +30,15 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
         "終了日を過ぎても廃止の手続きが確認されていない",
         "An account's last day passed with closure steps unconfirmed",
     ),
+    "renewal.reminder": (
+        "継続希望の申し出がまだない（期限前の催促）",
+        "A continuation declaration is still to be made",
+    ),
+    "renewal.overdue": (
+        "継続希望の申し出が期限を過ぎてもない",
+        "A continuation declaration was not made by its deadline",
+    ),
+    "renewal.declared": ("継続希望の申し出があった", "A continuation declaration was made"),
     "contract.ending": ("委託契約の終了が近づいた", "A contractor agreement is about to end"),
     "contract.ended": ("委託契約が終了した", "A contractor agreement ended"),
     "application.submitted": ("申請が提出された", "An application was submitted"),

@@ -21,6 +21,7 @@ from service.deadlines.service import cancel, handles, schedule
 from service.events.service import emit
 from service.guidelines.repository import GuidelineRepository
 from service.kit.calendar import end_of_day, next_yearly
+from service.renewals import service as renewals
 from service.tenants.models import Tenant
 
 DEADLINE = "continuation_declaration"
@@ -39,6 +40,7 @@ async def sync_continuation_deadlines(
     repo = GuidelineRepository(session, tenant_id)
     current = await repo.in_force(today)
     keys: list[str] = []
+    opened = False
     if current is not None:
         declaration = current.document["renewal"]["continuation_declaration"]
         deadline = declaration["deadline"]
@@ -60,6 +62,9 @@ async def sync_continuation_deadlines(
                 now=now,
                 payload={"due_on": due_day.isoformat()},
             )
+            # Each live account's own declaration, reminders and deadline for this round.
+            await renewals.sync_round(session, tenant_id, due_day, list(reminders), tenant.time_zone, now)
+            opened = True
             for days in reminders:
                 remind_at = dt.datetime.combine(due_day - dt.timedelta(days=days), REMINDER_TIME, tzinfo=zone)
                 if remind_at <= now:
@@ -77,6 +82,8 @@ async def sync_continuation_deadlines(
                     now=now,
                     payload={"due_on": due_day.isoformat(), "days_before": days},
                 )
+    if not opened:  # no declarations asked for (any more): the accounts' rounds stop too
+        await renewals.sync_round(session, tenant_id, None, [], tenant.time_zone, now)
     await cancel(
         session,
         tenant_id=tenant_id,

@@ -164,6 +164,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "resource.warning": ("なりすまし注意情報", "impersonation warning"),
     "resource.post": ("投稿記録", "post record"),
     "resource.closure": ("廃止の手続き", "closure"),
+    "resource.declaration": ("継続希望の申し出", "continuation declaration"),
     "resource.closure-step": ("廃止の手順", "closure step"),
     # Domain conflicts.
     "conflict.tenant-slug-taken": (
@@ -236,6 +237,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "このアカウントには処理中の申請が既にあります。先にその申請を処理してください。",
         "This account already has an application in progress; settle that one first.",
     ),
+    "conflict.already-declared": (
+        "この回の継続希望は既に申し出られています（{decision}）。",
+        "This round has been declared already ({decision}).",
+    ),
     "conflict.closure-open": (
         "このアカウントには進行中の廃止の手続きがあります。",
         "This account already has a closure under way.",
@@ -255,6 +260,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "detail.not-your-account": (
         "担当する所属・アカウント以外は操作できません。",
         "You may only act on accounts of your units or those assigned to you.",
+    ),
+    "detail.not-a-declarer": (
+        "継続希望の申し出は、ガイドラインが定める役割の方が行います。",
+        "The continuation is declared by the roles the guideline names.",
     ),
     "detail.not-allowed-to-close-now": (
         "即時の廃止は統括管理者（とガイドラインが定める役割）だけが行えます。",

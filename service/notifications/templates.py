@@ -84,6 +84,40 @@ TEMPLATES: dict[str, dict[Lang, tuple[str, str]]] = {
             "until these steps are confirmed: {outstanding}\nIt completes as soon as they are.\n",
         ),
     },
+    "renewal.reminder": {
+        "ja": (
+            "【{tenant}】継続希望の申し出をお願いします（期限 {due_on}）",
+            "{recipient} 様\n\n{subject} について、次年度も運用を続けるかどうかの申し出がまだありません。"
+            "期限（{due_on}）までにシステムで申し出てください。\n",
+        ),
+        "en": (
+            "[{tenant}] Please declare whether the account continues (by {due_on})",
+            "Dear {recipient},\n\n{subject} has not yet declared whether it continues next fiscal year. "
+            "Please declare it in the system by {due_on}.\n",
+        ),
+    },
+    "renewal.overdue": {
+        "ja": (
+            "【{tenant}】継続希望の申し出が期限を過ぎています",
+            "{recipient} 様\n\n{subject} は、期限（{due_on}）までに継続希望の申し出がありませんでした。"
+            "担当の所属に確認してください。\n",
+        ),
+        "en": (
+            "[{tenant}] Continuation declaration overdue",
+            "Dear {recipient},\n\n{subject} did not declare by {due_on} whether it continues. "
+            "Please follow it up with the unit.\n",
+        ),
+    },
+    "renewal.declared": {
+        "ja": (
+            "【{tenant}】継続希望の申し出がありました",
+            "{recipient} 様\n\n{subject} から継続希望の申し出がありました（{decision}）。\n",
+        ),
+        "en": (
+            "[{tenant}] Continuation declared",
+            "Dear {recipient},\n\n{subject} declared for the next fiscal year: {decision}.\n",
+        ),
+    },
     "contract.ending": {
         "ja": (
             "【{tenant}】委託契約の終了が近づいています",

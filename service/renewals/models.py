@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import Date, DateTime
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.kit.db import Base
+
+
+class ContinuationDeclaration(Base):
+    """An account's answer for one round: continue next fiscal year, or not."""
+
+    __tablename__ = "continuation_declarations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    account_id: Mapped[uuid.UUID]
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    decision: Mapped[str | None]
+    declared_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    declared_by: Mapped[str | None]
+    note: Mapped[str] = mapped_column(default="")
+    application_id: Mapped[uuid.UUID | None]
+    overdue_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    __mapper_args__ = {"version_id_col": version}
