@@ -46,6 +46,7 @@ from service.notifications.routes import MailController
 from service.register.routes import PublicRegisterController
 from service.renewals.routes import DeclarationController
 from service.scheduler import Scheduler
+from service.security.routes import PasswordChangeController, PasswordPolicyController
 from service.tenants.routes import TenantController, UnitController
 from service.tokens.routes import ApiTokenController
 from service.users.routes import MeController, UsersController
@@ -82,6 +83,8 @@ ROUTES: list[ControllerRouterHandler] = [
     ClosureController,
     ImmediateClosureController,
     DeclarationController,
+    PasswordPolicyController,
+    PasswordChangeController,
     PublicRegisterController,
 ]
 
@@ -150,6 +153,10 @@ def _openapi() -> OpenAPIConfig:
                 description="The grace period before an account closes: announcements, steps, withdrawal.",
             ),
             Tag(name="Renewals", description="Each account's yearly continuation declaration (継続希望)."),
+            Tag(
+                name="Account security",
+                description="Passwords of the accounts: checked, changes recorded, never stored.",
+            ),
             Tag(name="Public register", description="For anyone, no login: each agency's register, and verification."),
         ],
         use_handler_docstrings=True,

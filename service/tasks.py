@@ -13,6 +13,7 @@ TASK_MODULES = (
     "service.applications.tasks",
     "service.closures.tasks",
     "service.renewals.tasks",
+    "service.security.tasks",
 )
 
 

@@ -175,6 +175,7 @@ async def test_platform_events_stay_on_the_platform_trail(
 # Writes that are deliberately not audited, and why.
 NOT_AUDITED = {
     "refreshSession": "only advances the session's token chain; a refused reuse is audited",
+    "checkAccountPassword": "checks a candidate password and keeps nothing, by design",
 }
 
 
@@ -380,6 +381,9 @@ async def test_every_write_endpoint_leaves_a_trace(
         "declareContinuation": (
             "POST", f"/v1/tenants/{tid}/continuation-declarations/{register['declaration']['id']}/declare",
             {"decision": "continue"}, admin.headers, "tenant",
+        ),
+        "recordPasswordChange": (
+            "POST", f"/v1/tenants/{tid}/accounts/{acct['id']}/password-changes", {"meets_policy": True}, admin.headers, "tenant",
         ),
         "logout": ("POST", "/v1/auth/logout", None, admin.headers, "tenant"),
         "logoutEverywhere": ("POST", "/v1/auth/logout-all", None, admin.headers, "tenant"),

@@ -63,6 +63,8 @@ BODIES: dict[str, Any] = {
     "withdrawClosure": {"reason": "hijack"},
     "closeAccountNow": {"reason": "hijack"},
     "declareContinuation": {"decision": "discontinue"},
+    "checkAccountPassword": {"password": "Smuggled-2026!"},
+    "recordPasswordChange": {"meets_policy": True},
 }
 QUERIES: dict[str, str] = {"diffGuidelineVersions": "?from=1&to=1"}
 # Operations about the caller or public, outside the matrix: they name no other tenant's ids.

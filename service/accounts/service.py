@@ -310,7 +310,22 @@ async def update_account(
         await set_operators(session, account, operators, clock.now())
     account.updated_at = clock.now()
     await flush_or_conflict(session, _generic_taken())
+    await _clear_staff_moved(session, account)
     return account
+
+
+async def _clear_staff_moved(session: AsyncSession, account: Account) -> None:
+    """A manager change asked for after staff moved is done once nobody gone is named on it."""
+    if "manager_change_needed" not in account.attention_reasons:
+        return
+    named = {account.operations_manager_id, *await operator_ids(session, account.id)} - {None}
+    gone = await session.scalar(
+        select(func.count()).select_from(User).where(User.id.in_(named), User.disabled_at.is_not(None))
+    )
+    if not gone:
+        account.attention_reasons = [r for r in account.attention_reasons if r != "manager_change_needed"]
+        account.needs_attention = bool(account.attention_reasons)
+        await session.flush()
 
 
 # ---- the opening rules ---------------------------------------------------------------------------------

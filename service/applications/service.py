@@ -28,6 +28,7 @@ from service.kit.errors import Msg, ProblemError, conflict, not_found
 from service.kit.ids import uuid7
 from service.kit.permissions import Role
 from service.renewals import service as renewals
+from service.security import service as security
 from service.tenants.models import Tenant
 
 KIND_LABELS = {"new": ("新規", "new account"), "change": ("変更", "change"), "closure": ("廃止", "closure")}
@@ -199,6 +200,7 @@ async def _carry_out(
         account.opened_on = today
         await accounts.transition(session, account, "approve", now, guideline_version=version)
         await renewals.join_open_round(session, account, now)
+        await security.account_opened(session, account, config or {}, now)
     elif application.kind == "change":
         await _apply_change(session, account, application.form.get("changes") or {}, clock, principal)
     else:

@@ -44,16 +44,26 @@ async def schedule(
     dedupe_key: str,
     now: dt.datetime,
     payload: dict[str, Any] | None = None,
+    revive: bool = False,
 ) -> bool:
-    """Schedule a deadline unless the subject has one with this key already. True when it was new."""
+    """Schedule a deadline unless the subject has one with this key already. True when it was new.
+    With `revive`, one with the key that was cancelled is scheduled afresh (a rule switched off
+    and on again); one done or pending is left as it is."""
+    on_conflict = (
+        """DO UPDATE SET state = 'pending', due_at = EXCLUDED.due_at, payload = EXCLUDED.payload,
+                         updated_at = EXCLUDED.updated_at, attempts = 0, last_error = NULL, queued_at = NULL
+             WHERE deadlines.state = 'cancelled'"""
+        if revive
+        else "DO NOTHING"
+    )
     inserted = await session.scalar(
         text(
-            """
+            f"""
             INSERT INTO deadlines (id, tenant_id, kind, subject_kind, subject_id, due_at, payload, dedupe_key,
                                    created_at, updated_at)
             VALUES (:id, :tenant_id, :kind, :subject_kind, :subject_id, :due_at, CAST(:payload AS jsonb), :key, :now, :now)
-            ON CONFLICT (tenant_id, subject_kind, subject_id, dedupe_key) DO NOTHING RETURNING id
-            """
+            ON CONFLICT (tenant_id, subject_kind, subject_id, dedupe_key) {on_conflict} RETURNING id
+            """  # noqa: S608 - one of two constant clauses
         ),
         {
             "id": uuid7(),

@@ -39,6 +39,11 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
         "A continuation declaration was not made by its deadline",
     ),
     "renewal.declared": ("継続希望の申し出があった", "A continuation declaration was made"),
+    "password.rotation_due": ("SNSアカウントのパスワード変更の時期が来た", "An account's password is due for a change"),
+    "account.staff_moved": (
+        "アカウントの管理者・担当者が異動した（管理者とパスワードの変更が必要）",
+        "A manager or operator of an account left (a new manager and password are needed)",
+    ),
     "contract.ending": ("委託契約の終了が近づいた", "A contractor agreement is about to end"),
     "contract.ended": ("委託契約が終了した", "A contractor agreement ended"),
     "application.submitted": ("申請が提出された", "An application was submitted"),

@@ -114,6 +114,16 @@ class Passwords:
         return self._hasher.check_needs_rehash(stored)
 
 
+def is_common(password: str) -> bool:
+    """On the list of the most used passwords, perhaps with digits or a "!" added."""
+    lowered = password.lower()
+    return lowered in _COMMON or lowered.rstrip("0123456789!") in _COMMON
+
+
+def is_repetitive(password: str) -> bool:
+    return len(set(password)) < 5
+
+
 def policy_errors(password: str, *, login_id: str, email: str, pointer: str = "/new_password") -> list[FieldError]:
     """Why a staff password is refused (empty when it is acceptable). Length matters most (NIST SP
     800-63B); no composition rules, but nothing common, repetitive or made of the user's own names."""
@@ -126,11 +136,11 @@ def policy_errors(password: str, *, login_id: str, email: str, pointer: str = "/
         refuse("password.too-short", "too_short", limit=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
         refuse("password.too-long", "too_long", limit=MAX_LENGTH)
-    lowered = password.lower()
-    if lowered in _COMMON or lowered.rstrip("0123456789!") in _COMMON:
+    if is_common(password):
         refuse("password.common", "common")
-    if len(set(password)) < 5:
+    if is_repetitive(password):
         refuse("password.repetitive", "repetitive")
+    lowered = password.lower()
     names = {login_id.lower(), email.lower(), email.split("@")[0].lower()}
     if any(len(name) >= 3 and name in lowered for name in names):
         refuse("password.contains-name", "contains_name")

@@ -57,6 +57,13 @@ def is_business_day(day: dt.date, *, exclude_year_end: bool = True) -> bool:
     return not (exclude_year_end and is_year_end_break(day))
 
 
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later; the month's last day where it has no such day (31 Jan + 1 = 28/29 Feb)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return dt.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
 def next_yearly(month: int, day: int, after: dt.date) -> dt.date:
     """The first month/day strictly after `after` (a deadline that recurs every year)."""
     if day > calendar.monthrange(2001, month)[1]:

@@ -390,6 +390,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "周知日ではありません（周知日：終了の{points}日前）。",
         "Not an announcement point (the points are {points} days before the end).",
     ),
+    "account-password.too-short": ("{limit}文字以上にしてください。", "Use at least {limit} characters."),
+    "account-password.missing-classes": ("{classes}を含めてください。", "Include {classes_en}."),
+    "account-password.guessable": (
+        "推測されやすいパスワードです（よく使われるもの、同じ文字の繰り返し）。",
+        "Too easy to guess (a common password, or repeated characters).",
+    ),
+    "account-password.contains-name": (
+        "アカウント名やハンドルを含めないでください。",
+        "Do not include the account's name or handle.",
+    ),
+    "account-password.changed-in-future": ("未来の日付は指定できません。", "This date is in the future."),
     "document.usage_policy": ("利用方針", "usage policy"),
     "document.operations_manual": ("運用マニュアル", "operations manual"),
     "document.account_policy": ("アカウント運用ポリシー", "account policy"),

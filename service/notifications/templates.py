@@ -118,6 +118,31 @@ TEMPLATES: dict[str, dict[Lang, tuple[str, str]]] = {
             "Dear {recipient},\n\n{subject} declared for the next fiscal year: {decision}.\n",
         ),
     },
+    "password.rotation_due": {
+        "ja": (
+            "【{tenant}】SNSアカウントのパスワードを変更してください",
+            "{recipient} 様\n\n{subject} のパスワードは {since} から{interval_months}か月変更されていません。"
+            "規則に沿って変更し、変更したことをシステムに記録してください（パスワードそのものは記録しません）。\n",
+        ),
+        "en": (
+            "[{tenant}] Please change the account's password",
+            "Dear {recipient},\n\nThe password of {subject} has not been changed for {interval_months} months "
+            "(since {since}). Please change it under the rules and record the change in the system (never the "
+            "password itself).\n",
+        ),
+    },
+    "account.staff_moved": {
+        "ja": (
+            "【{tenant}】管理者・担当者の変更とパスワードの変更が必要です",
+            "{recipient} 様\n\n{subject} の管理者または担当者が異動しました。新しい管理者・担当者を定め、"
+            "パスワードを変更してください。\n",
+        ),
+        "en": (
+            "[{tenant}] A new manager and password are needed",
+            "Dear {recipient},\n\nA manager or operator of {subject} has left. Please name who takes over and "
+            "change the password.\n",
+        ),
+    },
     "contract.ending": {
         "ja": (
             "【{tenant}】委託契約の終了が近づいています",

@@ -33,6 +33,7 @@ from service.kit.http import (
 )
 from service.kit.idempotency import idempotent
 from service.kit.permissions import Role, effective_permissions
+from service.security.service import staff_left
 from service.users import service
 from service.users.models import User
 from service.users.repository import UsersRepository
@@ -197,10 +198,17 @@ class UsersController(Controller):
         principal: NamedDependency[Principal],
         clock: NamedDependency[Clock],
     ) -> UserRead:
-        """Access tokens already issued expire within ACCESS_TOKEN_TTL_SECONDS (5–15 minutes)."""
+        """Access tokens already issued expire within ACCESS_TOKEN_TTL_SECONDS (5–15 minutes). Where
+        the tenant's rules ask for it, the accounts this user managed or operated are flagged for a
+        new manager and a new password."""
         require_fresh(await fresh_principal(db_session, principal), "users:write")
         users = UsersRepository(db_session, current_tenant_id)
-        return user_read(await service.disable_user(users, clock, await _user(users, user_id), principal))
+        user = await _user(users, user_id)
+        was_active = user.disabled_at is None
+        disabled = await service.disable_user(users, clock, user, principal)
+        if was_active:
+            await staff_left(db_session, current_tenant_id, user.id, clock)
+        return user_read(disabled)
 
     @post(
         "/{user_id:uuid}/enable",

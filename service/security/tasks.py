@@ -1,0 +1,60 @@
+"""The rotation reminder's handler (in `service`), and who hears of passwords and staff moves."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts.models import Account, AccountOperator
+from service.events.models import Event
+from service.kit.permissions import Role
+from service.notifications.service import everyone, general_administrators, recipients_for
+from service.security import service as _handlers  # noqa: F401 - registers the deadline handler
+from service.tenants.models import Unit
+from service.users.models import User
+
+
+async def _account(session: AsyncSession, event: Event) -> Account | None:
+    return (
+        await session.execute(
+            select(Account).where(Account.tenant_id == event.tenant_id, Account.id == uuid.UUID(str(event.subject_id)))
+        )
+    ).scalar_one_or_none()
+
+
+@recipients_for("password.rotation_due")
+async def account_people(session: AsyncSession, event: Event) -> list[User]:
+    account = await _account(session, event)
+    if account is None:
+        return await general_administrators(session, event)
+    people = set(
+        (
+            await session.execute(select(AccountOperator.user_id).where(AccountOperator.account_id == account.id))
+        ).scalars()
+    )
+    if account.operations_manager_id:
+        people.add(account.operations_manager_id)
+    rows = await session.execute(
+        select(User).where(User.tenant_id == account.tenant_id, User.id.in_(people), User.disabled_at.is_(None))
+    )
+    return list(rows.scalars()) or await general_administrators(session, event)
+
+
+@recipients_for("account.staff_moved")
+async def unit_heads_and_administrators(session: AsyncSession, event: Event) -> list[User]:
+    admins = await general_administrators(session, event)
+    account = await _account(session, event)
+    if account is None:
+        return admins
+    parent = await session.scalar(select(Unit.parent_id).where(Unit.id == account.unit_id))
+    heads = await session.execute(
+        select(User).where(
+            User.tenant_id == event.tenant_id,
+            User.disabled_at.is_(None),
+            User.roles.contains([Role.UNIT_HEAD.value]),
+            User.unit_id.in_([u for u in (account.unit_id, parent) if u is not None]),
+        )
+    )
+    return everyone(admins, list(heads.scalars()))
