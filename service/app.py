@@ -42,6 +42,7 @@ from service.kit.logging import request_middleware
 from service.kit.migrate import head_revision
 from service.kit.queue import QueueSettings, Relay, Runtime, broker_for, install, set_runtime
 from service.kit.ratelimit import RateLimiter
+from service.monitoring.routes import MonitoringController
 from service.notifications.routes import MailController
 from service.register.routes import PublicRegisterController
 from service.renewals.routes import DeclarationController
@@ -85,6 +86,7 @@ ROUTES: list[ControllerRouterHandler] = [
     DeclarationController,
     PasswordPolicyController,
     PasswordChangeController,
+    MonitoringController,
     PublicRegisterController,
 ]
 
@@ -156,6 +158,9 @@ def _openapi() -> OpenAPIConfig:
             Tag(
                 name="Account security",
                 description="Passwords of the accounts: checked, changes recorded, never stored.",
+            ),
+            Tag(
+                name="Monitoring", description="Looks at each account's posts and comments, at the tenant's frequency."
             ),
             Tag(name="Public register", description="For anyone, no login: each agency's register, and verification."),
         ],

@@ -14,6 +14,7 @@ TASK_MODULES = (
     "service.closures.tasks",
     "service.renewals.tasks",
     "service.security.tasks",
+    "service.monitoring.tasks",
 )
 
 

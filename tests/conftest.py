@@ -207,19 +207,23 @@ async def settle(app: Litestar, worker: Any, *, rounds: int = 50) -> None:
 
 
 @pytest.fixture
-async def time(app: Litestar, worker: Any) -> Any:
-    """Moves the service clock, then lets the scheduler and the workers catch up (`await time.to(…)`)."""
+async def time(app: Litestar, worker: Any) -> AsyncIterator[Any]:
+    """Moves the service clock, then lets the scheduler and the workers catch up (`await time.to(…)`).
+    Afterwards, what the test set going is finished at its own time, before the clock goes back."""
     from tests.registers import Time
 
     await settle(app, worker)
-    return Time(app, worker)
+    yield Time(app, worker)
+    await settle(app, worker)
 
 
 async def _unsent(app: Litestar) -> int:
+    """Messages the relay could send within a day of the service's clock (a retry's backoff
+    included): the relay's own notion of time, so a test that moved the clock leaves nothing here
+    that the relay cannot reach."""
+    soon = app.state.clock.now() + dt.timedelta(days=1)
     async with app.state.db.engine.begin() as conn:
-        return int(
-            await conn.scalar(text("SELECT count(*) FROM koshiki_outbox_claim(now() + interval '1 day', 1000)")) or 0
-        )
+        return int(await conn.scalar(text("SELECT count(*) FROM koshiki_outbox_claim(:soon, 1000)"), {"soon": soon}) or 0)
 
 
 @asynccontextmanager

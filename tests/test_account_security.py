@@ -84,14 +84,14 @@ async def test_a_change_restarts_the_rotation_and_the_period_running_out_reminds
     assert [m["to_address"] for m in mail if "パスワードを変更してください" in m["subject"]].count(
         operator.user["email"]
     ) == 1
-    assert (await get(client, ehime, f"/accounts/{account['id']}", platform))["attention_reasons"] == [
-        "password_policy_not_met", "password_rotation_due",
-    ]  # fmt: skip
+    # (A year without posts or monitoring flags it for those too.)
+    reasons = (await get(client, ehime, f"/accounts/{account['id']}", platform))["attention_reasons"]
+    assert {"password_policy_not_met", "password_rotation_due"} <= set(reasons)
 
     renewed = await client.post(changes, json={"meets_policy": True, "note": "定期変更"}, headers=platform)
     assert renewed.status_code == 201, renewed.text
     settled = await get(client, ehime, f"/accounts/{account['id']}", platform)
-    assert (settled["needs_attention"], settled["attention_reasons"]) == (False, [])
+    assert not {"password_policy_not_met", "password_rotation_due"} & set(settled["attention_reasons"])
     assert settled["last_password_change_at"] == "2027-04-01T01:00:00Z"
     history = await get(client, ehime, f"/accounts/{account['id']}/password-changes", platform)
     assert [(c["changed_on"], c["meets_policy"]) for c in history] == [("2027-04-01", True), ("2026-04-01", False)]

@@ -385,6 +385,9 @@ async def test_every_write_endpoint_leaves_a_trace(
         "recordPasswordChange": (
             "POST", f"/v1/tenants/{tid}/accounts/{acct['id']}/password-changes", {"meets_policy": True}, admin.headers, "tenant",
         ),
+        "recordMonitoring": (
+            "POST", f"/v1/tenants/{tid}/accounts/{acct['id']}/monitoring", {"issues_found": False}, admin.headers, "tenant",
+        ),
         "logout": ("POST", "/v1/auth/logout", None, admin.headers, "tenant"),
         "logoutEverywhere": ("POST", "/v1/auth/logout-all", None, admin.headers, "tenant"),
     }  # fmt: skip

@@ -65,6 +65,7 @@ BODIES: dict[str, Any] = {
     "declareContinuation": {"decision": "discontinue"},
     "checkAccountPassword": {"password": "Smuggled-2026!"},
     "recordPasswordChange": {"meets_policy": True},
+    "recordMonitoring": {"issues_found": False},
 }
 QUERIES: dict[str, str] = {"diffGuidelineVersions": "?from=1&to=1"}
 # Operations about the caller or public, outside the matrix: they name no other tenant's ids.

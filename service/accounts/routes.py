@@ -59,6 +59,7 @@ from service.kit.i18n import negotiate
 from service.kit.idempotency import idempotent
 from service.kit.ids import uuid7
 from service.kit.permissions import Role
+from service.monitoring import service as monitoring
 
 
 async def detail(session: AsyncSession, account: Account) -> AccountDetail:
@@ -367,6 +368,7 @@ class AccountController(Controller):
             db_session.add(post)
             if account.last_post_at is None or data.posted_at > account.last_post_at:
                 account.last_post_at = data.posted_at
+                await monitoring.post_recorded(db_session, account, clock)
             await db_session.flush()
             record(db_session, "post.recorded", target_kind="account", target_id=account.id, tenant_id=account.tenant_id,
                    changes={"posted_at": data.posted_at, "url": data.url})  # fmt: skip

@@ -27,6 +27,7 @@ from service.kit.db import flush_or_conflict
 from service.kit.errors import Msg, ProblemError, conflict, not_found
 from service.kit.ids import uuid7
 from service.kit.permissions import Role
+from service.monitoring import service as monitoring
 from service.renewals import service as renewals
 from service.security import service as security
 from service.tenants.models import Tenant
@@ -201,6 +202,7 @@ async def _carry_out(
         await accounts.transition(session, account, "approve", now, guideline_version=version)
         await renewals.join_open_round(session, account, now)
         await security.account_opened(session, account, config or {}, now)
+        await monitoring.account_opened(session, account, config or {}, now)
     elif application.kind == "change":
         await _apply_change(session, account, application.form.get("changes") or {}, clock, principal)
     else:

@@ -196,7 +196,7 @@ async def close_now(
     session.add(closure)
     await session.flush()
     account.closing_on, account.closed_on = None, today
-    _clear_attention(account)
+    await _retire(session, account, now)
     await accounts.transition(session, account, "close_now", now, reason=reason)
     await _event(session, closure, account, "closure.completed", now)
     await _schedule_purge(session, closure, tenant, config, today, now)
@@ -396,7 +396,7 @@ async def _complete(
     closure.state, closure.completed_at, closure.updated_at = "completed", now, now
     await session.flush()
     account.closing_on, account.closed_on = None, min(today, closure.end_on) if on_time else today
-    _clear_attention(account)
+    await _retire(session, account, now)
     await accounts.transition(session, account, "complete_closure", now)
     await _event(session, closure, account, "closure.completed", now)
     _, config = await accounts.config_on(session, closure.tenant_id, today)
@@ -426,6 +426,13 @@ def _confirm(closure: Closure, step: str, by: str, now: dt.datetime) -> None:
         else dict(s)
         for s in closure.steps
     ]
+
+
+async def _retire(session: AsyncSession, account: Account, now: dt.datetime) -> None:
+    """A closed account needs no more attention: its flags go, and whatever was still to fall due
+    for it (renewal, monitoring, inactivity, password rotation) is cancelled."""
+    account.attention_reasons, account.needs_attention = [], False
+    await cancel(session, tenant_id=account.tenant_id, subject_kind="account", subject_id=str(account.id), now=now)
 
 
 def _clear_attention(account: Account) -> None:

@@ -44,6 +44,8 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
         "アカウントの管理者・担当者が異動した（管理者とパスワードの変更が必要）",
         "A manager or operator of an account left (a new manager and password are needed)",
     ),
+    "monitoring.due": ("モニタリングの時期が来た", "An account is due to be monitored"),
+    "account.inactive": ("アカウントの更新が長く止まっている", "An account has not posted for longer than allowed"),
     "contract.ending": ("委託契約の終了が近づいた", "A contractor agreement is about to end"),
     "contract.ended": ("委託契約が終了した", "A contractor agreement ended"),
     "application.submitted": ("申請が提出された", "An application was submitted"),

@@ -301,6 +301,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "field.max_items": ("{limit}個以内にしてください。", "Must have at most {limit} item(s)."),
     "field.unique_items": ("同じ値を重複して指定できません。", "Items must not repeat."),
     "field.one_of": ("いずれの形式にも当てはまりません。", "Matches none of the allowed shapes."),
+    "field.future-date": ("未来の日付は指定できません。", "This date is in the future."),
     "field.invalid": ("値が正しくありません：{reason}", "Invalid value: {reason}"),
     "field.time_zone": (
         "IANA のタイムゾーン名（例：Asia/Tokyo）を指定してください。",
@@ -400,7 +401,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "アカウント名やハンドルを含めないでください。",
         "Do not include the account's name or handle.",
     ),
-    "account-password.changed-in-future": ("未来の日付は指定できません。", "This date is in the future."),
     "document.usage_policy": ("利用方針", "usage policy"),
     "document.operations_manual": ("運用マニュアル", "operations manual"),
     "document.account_policy": ("アカウント運用ポリシー", "account policy"),

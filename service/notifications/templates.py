@@ -143,6 +143,30 @@ TEMPLATES: dict[str, dict[Lang, tuple[str, str]]] = {
             "change the password.\n",
         ),
     },
+    "monitoring.due": {
+        "ja": (
+            "【{tenant}】モニタリングをお願いします",
+            "{recipient} 様\n\n{subject} の投稿とコメントの確認（{frequency}）の時期です（前回：{since}）。"
+            "確認したら、その結果をシステムに記録してください。\n",
+        ),
+        "en": (
+            "[{tenant}] Monitoring due",
+            "Dear {recipient},\n\n{subject} is due for its {frequency} look at posts and comments (last: {since}). "
+            "Please record what you find in the system.\n",
+        ),
+    },
+    "account.inactive": {
+        "ja": (
+            "【{tenant}】更新が止まっている公式アカウントがあります",
+            "{recipient} 様\n\n{subject} は {since} 以降、{threshold_days}日を超えて投稿がありません。"
+            "運用の実態を確認し、必要なら廃止を検討してください。\n",
+        ),
+        "en": (
+            "[{tenant}] An official account has stopped posting",
+            "Dear {recipient},\n\n{subject} has not posted for more than {threshold_days} days (since {since}). "
+            "Please review it, and consider closing it if it is no longer run.\n",
+        ),
+    },
     "contract.ending": {
         "ja": (
             "【{tenant}】委託契約の終了が近づいています",

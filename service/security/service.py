@@ -120,7 +120,7 @@ async def record_change(
     today = local_today(clock, tenant.time_zone)
     day = changed_on or today
     if day > today:
-        message = Msg("account-password.changed-in-future")
+        message = Msg("field.future-date")
         raise validation_failed([FieldError(message, "in_the_future", "/changed_on")])
     now = clock.now()
     version, config = await accounts.config_in_force(session, account.tenant_id, clock)

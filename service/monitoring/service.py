@@ -1,0 +1,239 @@
+"""Monitoring and inactivity: the two things that fall due when nothing happens.
+
+Monitoring (愛媛県 表14): the tenant sets how often someone looks at each account's posts and
+comments (daily, weekly, monthly; irregular or none mean no reminders). Each look is recorded with
+what it found; when the period since the last one (or the opening) runs out, the responsible role
+is reminded and the account flagged until the next record.
+
+Inactivity (小山高専 §4十二, 愛媛県 第2の7(4)): no post recorded for longer than the tenant's
+threshold flags the account for review and tells the general administrators, who may order its
+closure (a closure application). A post clears the flag and restarts the count.
+
+Both are one pending deadline per account, keyed by the record it counts from, so a newer record
+replaces it and a redelivered one finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts import service as accounts
+from service.accounts.models import Account
+from service.deadlines.models import Deadline
+from service.deadlines.service import cancel, handles, schedule
+from service.events.service import emit
+from service.kit.auth import Principal
+from service.kit.calendar import add_months, start_of_day
+from service.kit.clock import Clock, local_today
+from service.kit.errors import FieldError, Msg, validation_failed
+from service.kit.ids import uuid7
+from service.monitoring.models import MonitoringRecord
+from service.tenants.models import Tenant
+
+MONITORING = "monitoring.due"
+INACTIVITY = "inactivity.check"
+MONITORING_OVERDUE = "monitoring_overdue"
+INACTIVE = "inactive"
+LIVE = ("active", "suspended", "closing")
+NOTICE_TIME = dt.time(9, 0)
+
+
+def next_look(frequency: str, since: dt.date) -> dt.date | None:
+    if frequency == "daily":
+        return since + dt.timedelta(days=1)
+    if frequency == "weekly":
+        return since + dt.timedelta(days=7)
+    if frequency == "monthly":
+        return add_months(since, 1)
+    return None  # irregular or none: nobody to remind
+
+
+async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    return (await session.execute(select(Tenant).where(Tenant.id == tenant_id))).scalar_one()
+
+
+async def _last_look(session: AsyncSession, account: Account) -> dt.date | None:
+    last = await session.scalar(
+        select(func.max(MonitoringRecord.monitored_on)).where(
+            MonitoringRecord.tenant_id == account.tenant_id, MonitoringRecord.account_id == account.id
+        )
+    )
+    return last or account.opened_on
+
+
+def _last_activity(account: Account, zone: str) -> dt.date | None:
+    if account.last_post_at is not None:
+        return account.last_post_at.astimezone(ZoneInfo(zone)).date()
+    return account.opened_on
+
+
+async def _reschedule(
+    session: AsyncSession,
+    account: Account,
+    tenant: Tenant,
+    kind: str,
+    since: dt.date | None,
+    due_on: dt.date | None,
+    now: dt.datetime,
+) -> None:
+    key = f"{kind}:{since.isoformat()}" if since and due_on else None
+    await cancel(
+        session,
+        tenant_id=account.tenant_id,
+        subject_kind="account",
+        subject_id=str(account.id),
+        now=now,
+        kinds=(kind,),
+        keep_keys=frozenset([key] if key else []),
+    )
+    if key is None or since is None or due_on is None:
+        return
+    due_at = dt.datetime.combine(due_on, NOTICE_TIME, tzinfo=ZoneInfo(tenant.time_zone)).astimezone(dt.UTC)
+    await schedule(
+        session,
+        tenant_id=account.tenant_id,
+        kind=kind,
+        subject_kind="account",
+        subject_id=str(account.id),
+        due_at=max(due_at, now),
+        dedupe_key=key,
+        now=now,
+        payload={"since": since.isoformat(), "due_on": due_on.isoformat()},
+        revive=True,
+    )
+
+
+async def schedule_monitoring(
+    session: AsyncSession, account: Account, tenant: Tenant, config: dict[str, Any], now: dt.datetime
+) -> None:
+    since = await _last_look(session, account)
+    frequency = config.get("monitoring", {}).get("frequency", "none")
+    await _reschedule(session, account, tenant, MONITORING, since, next_look(frequency, since) if since else None, now)
+
+
+async def schedule_inactivity(
+    session: AsyncSession, account: Account, tenant: Tenant, config: dict[str, Any], now: dt.datetime
+) -> None:
+    since = _last_activity(account, tenant.time_zone)
+    days = config.get("inactivity", {}).get("threshold_days")
+    due_on = since + dt.timedelta(days=int(days)) if since and days else None
+    await _reschedule(session, account, tenant, INACTIVITY, since, due_on, now)
+
+
+async def account_opened(session: AsyncSession, account: Account, config: dict[str, Any], now: dt.datetime) -> None:
+    tenant = await _tenant(session, account.tenant_id)
+    await schedule_monitoring(session, account, tenant, config, now)
+    await schedule_inactivity(session, account, tenant, config, now)
+
+
+async def post_recorded(session: AsyncSession, account: Account, clock: Clock) -> None:
+    """A post: the account is active again, and the inactivity count starts over."""
+    _set_reason(account, INACTIVE, on=False)
+    tenant = await _tenant(session, account.tenant_id)
+    _, config = await accounts.config_in_force(session, account.tenant_id, clock)
+    await schedule_inactivity(session, account, tenant, config or {}, clock.now())
+
+
+async def record_monitoring(
+    session: AsyncSession,
+    account: Account,
+    clock: Clock,
+    principal: Principal,
+    *,
+    issues_found: bool,
+    findings: str,
+    monitored_on: dt.date | None,
+) -> MonitoringRecord:
+    if account.status not in LIVE:
+        raise accounts.illegal(account.status, "record_monitoring")
+    tenant = await _tenant(session, account.tenant_id)
+    today = local_today(clock, tenant.time_zone)
+    day = monitored_on or today
+    if day > today:
+        raise validation_failed([FieldError(Msg("field.future-date"), "in_the_future", "/monitored_on")])
+    now = clock.now()
+    record = MonitoringRecord(
+        id=uuid7(),
+        tenant_id=account.tenant_id,
+        account_id=account.id,
+        monitored_on=day,
+        issues_found=issues_found,
+        findings=findings,
+        recorded_by=principal.label,
+        created_at=now,
+    )
+    session.add(record)
+    looked_at = now if day == today else start_of_day(day, tenant.time_zone)
+    if account.last_monitored_at is None or looked_at > account.last_monitored_at:
+        account.last_monitored_at = looked_at
+    _set_reason(account, MONITORING_OVERDUE, on=False)
+    account.updated_at = now
+    await session.flush()
+    _, config = await accounts.config_in_force(session, account.tenant_id, clock)
+    await schedule_monitoring(session, account, tenant, config or {}, now)
+    return record
+
+
+# ---- the worker's part -------------------------------------------------------------------------------
+
+
+@handles(MONITORING)
+async def _monitoring_due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+    account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
+    if account.status not in LIVE:
+        return
+    tenant = await _tenant(session, account.tenant_id)
+    today = now.astimezone(ZoneInfo(tenant.time_zone)).date()
+    _, config = await accounts.config_on(session, account.tenant_id, today)
+    frequency = (config or {}).get("monitoring", {}).get("frequency", "none")
+    since = await _last_look(session, account)
+    due = next_look(frequency, since) if since else None
+    if due is None or due > today:
+        return  # looked at since, or no longer asked for
+    _set_reason(account, MONITORING_OVERDUE, on=True)
+    account.updated_at = now
+    await session.flush()
+    await _event(session, account, "monitoring.due", now, since=since.isoformat() if since else "", frequency=frequency)
+
+
+@handles(INACTIVITY)
+async def _inactivity_check(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+    account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
+    if account.status not in LIVE:
+        return
+    tenant = await _tenant(session, account.tenant_id)
+    today = now.astimezone(ZoneInfo(tenant.time_zone)).date()
+    _, config = await accounts.config_on(session, account.tenant_id, today)
+    days = (config or {}).get("inactivity", {}).get("threshold_days")
+    since = _last_activity(account, tenant.time_zone)
+    if not days or since is None or since + dt.timedelta(days=int(days)) > today:
+        return  # posted since, or no longer asked for
+    _set_reason(account, INACTIVE, on=True)
+    account.updated_at = now
+    await session.flush()
+    await _event(session, account, "account.inactive", now, since=since.isoformat(), threshold_days=int(days))
+
+
+def _set_reason(account: Account, reason: str, *, on: bool) -> None:
+    reasons = [r for r in account.attention_reasons if r != reason] + ([reason] if on else [])
+    if reasons != account.attention_reasons:
+        account.attention_reasons = reasons
+    account.needs_attention = bool(reasons)
+
+
+async def _event(session: AsyncSession, account: Account, kind: str, now: dt.datetime, **data: Any) -> None:
+    await emit(
+        session,
+        tenant_id=account.tenant_id,
+        type=kind,
+        subject_kind="account",
+        subject_id=str(account.id),
+        data={"account_id": str(account.id), "subject_label": account.display_name, **data},
+        now=now,
+    )
