@@ -32,6 +32,7 @@ from service.health.routes import healthz, readyz
 from service.identity.passwords import Passwords
 from service.identity.routes import AuthController, jwks
 from service.identity.service import Identity
+from service.incidents.routes import IncidentController
 from service.kit.auth import AuthenticationMiddleware
 from service.kit.clock import Clock, SystemClock
 from service.kit.db import Database, role_problems
@@ -87,6 +88,7 @@ ROUTES: list[ControllerRouterHandler] = [
     PasswordPolicyController,
     PasswordChangeController,
     MonitoringController,
+    IncidentController,
     PublicRegisterController,
 ]
 
@@ -161,6 +163,10 @@ def _openapi() -> OpenAPIConfig:
             ),
             Tag(
                 name="Monitoring", description="Looks at each account's posts and comments, at the tenant's frequency."
+            ),
+            Tag(
+                name="Incidents",
+                description="Flaming, impersonation, takeover, unauthorised access: timeline and outcome.",
             ),
             Tag(name="Public register", description="For anyone, no login: each agency's register, and verification."),
         ],

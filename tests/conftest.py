@@ -223,7 +223,9 @@ async def _unsent(app: Litestar) -> int:
     that the relay cannot reach."""
     soon = app.state.clock.now() + dt.timedelta(days=1)
     async with app.state.db.engine.begin() as conn:
-        return int(await conn.scalar(text("SELECT count(*) FROM koshiki_outbox_claim(:soon, 1000)"), {"soon": soon}) or 0)
+        return int(
+            await conn.scalar(text("SELECT count(*) FROM koshiki_outbox_claim(:soon, 1000)"), {"soon": soon}) or 0
+        )
 
 
 @asynccontextmanager

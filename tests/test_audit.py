@@ -255,7 +255,11 @@ async def _register_fixtures(
     rounds = (
         await client.get(agency.url(f"/continuation-declarations?account_id={declares['id']}"), headers=admin.headers)
     ).json()
+    incident = await client.post(
+        agency.url("/incidents"), json={"kind": "flaming", "severity": "low", "title": "x"}, headers=admin.headers
+    )
     return {
+        "incident": incident.json(),
         "declaration": rounds["items"][0],
         "closure": closures["items"][0],
         "to_close_now": to_close_now,
@@ -387,6 +391,16 @@ async def test_every_write_endpoint_leaves_a_trace(
         ),
         "recordMonitoring": (
             "POST", f"/v1/tenants/{tid}/accounts/{acct['id']}/monitoring", {"issues_found": False}, admin.headers, "tenant",
+        ),
+        "reportIncident": (
+            "POST", f"/v1/tenants/{tid}/incidents", {"kind": "flaming", "severity": "low", "title": "炎上"}, admin.headers, "tenant",
+        ),
+        "addIncidentEntry": (
+            "POST", f"/v1/tenants/{tid}/incidents/{register['incident']['id']}/entries", {"kind": "action", "note": "対応"},
+            admin.headers, "tenant",
+        ),
+        "resolveIncident": (
+            "POST", f"/v1/tenants/{tid}/incidents/{register['incident']['id']}/resolve", {"resolution": "収束"}, admin.headers, "tenant",
         ),
         "logout": ("POST", "/v1/auth/logout", None, admin.headers, "tenant"),
         "logoutEverywhere": ("POST", "/v1/auth/logout-all", None, admin.headers, "tenant"),

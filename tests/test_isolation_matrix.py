@@ -66,6 +66,9 @@ BODIES: dict[str, Any] = {
     "checkAccountPassword": {"password": "Smuggled-2026!"},
     "recordPasswordChange": {"meets_policy": True},
     "recordMonitoring": {"issues_found": False},
+    "reportIncident": {"kind": "flaming", "severity": "low", "title": "smuggled"},
+    "addIncidentEntry": {"kind": "action", "note": "smuggled"},
+    "resolveIncident": {"resolution": "smuggled"},
 }
 QUERIES: dict[str, str] = {"diffGuidelineVersions": "?from=1&to=1"}
 # Operations about the caller or public, outside the matrix: they name no other tenant's ids.
@@ -146,6 +149,12 @@ async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker
     their_round = (
         await client.get(f"/v1/tenants/{foreign['id']}/continuation-declarations", headers=foreign_admin.headers)
     ).json()
+    their_incident = await client.post(
+        f"/v1/tenants/{foreign['id']}/incidents",
+        json={"kind": "flaming", "severity": "low", "title": "theirs"},
+        headers=foreign_admin.headers,
+    )
+    assert their_incident.status_code == 201, their_incident.text
     await settle(app, worker)  # their events delivered now, not while the snapshots are compared
     return {
         "platform": platform,
@@ -168,6 +177,7 @@ async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker
             "closure_id": their_closure["items"][0]["id"],
             "step": "delete_account",
             "declaration_id": their_round["items"][0]["id"],
+            "incident_id": their_incident.json()["id"],
         },
         "foreign_unit": unit,
         "callers": callers,
@@ -197,6 +207,7 @@ async def snapshot(client: httpx.AsyncClient, world: dict[str, Any]) -> dict[str
         f"/v1/tenants/{tid}/impersonation-warnings",
         f"/v1/tenants/{tid}/closures",
         f"/v1/tenants/{tid}/continuation-declarations",
+        f"/v1/tenants/{tid}/incidents",
     ]
     state = {}
     for path in paths:

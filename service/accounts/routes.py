@@ -39,7 +39,7 @@ from service.kit.access import check_standing
 from service.kit.auth import Principal, requires
 from service.kit.clock import Clock
 from service.kit.db import Database
-from service.kit.errors import Msg, ProblemError, not_found
+from service.kit.errors import not_found
 from service.kit.http import (
     DEFAULT_LIMIT,
     ETAG_HEADER,
@@ -422,22 +422,9 @@ class WarningController(Controller):
         principal: NamedDependency[Principal],
         clock: NamedDependency[Clock],
     ) -> Response[WarningRead]:
-        ref = service.account_ref(data.url, data.platform, None)
-        holder = await service.holder_conflict(db_session, ref, None)
-        if holder is not None:  # an official account of some agency: not a fake one
-            raise ProblemError(
-                "conflict",
-                Msg("conflict.warning-on-official"),
-                extensions={**holder.extensions, "reason": "official-account"},
-            )
-        now = clock.now()
-        warning = ImpersonationWarning(
-            id=uuid7(), tenant_id=current_tenant_id, platform=ref.platform, account_key=ref.key, url=ref.canonical_url,
-            handle=ref.handle, note_ja=data.note_ja, note_en=data.note_en, active=True, reported_at=now,
-            created_by=principal.label, created_at=now, updated_at=now,
-        )  # fmt: skip
-        db_session.add(warning)
-        await db_session.flush()
+        warning = await service.publish_warning(
+            db_session, current_tenant_id, clock, principal, data.url, data.platform, data.note_ja, data.note_en
+        )
         return Response(msgspec.convert(warning, WarningRead, from_attributes=True), status_code=201)
 
     @get(

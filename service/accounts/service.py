@@ -15,7 +15,7 @@ import msgspec
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.models import Account, AccountDocument, AccountOperator
+from service.accounts.models import Account, AccountDocument, AccountOperator, ImpersonationWarning
 from service.accounts.schemas import AccountCreate, AccountUpdate
 from service.accounts.urls import AccountRef, UnrecognisedAccount, account_keys, parse_account, with_user_id
 from service.events.service import emit
@@ -326,6 +326,41 @@ async def _clear_staff_moved(session: AsyncSession, account: Account) -> None:
         account.attention_reasons = [r for r in account.attention_reasons if r != "manager_change_needed"]
         account.needs_attention = bool(account.attention_reasons)
         await session.flush()
+
+
+# ---- warnings about fake accounts ---------------------------------------------------------------------
+
+
+async def publish_warning(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    clock: Clock,
+    principal: Principal,
+    url: str,
+    platform: str | None,
+    note_ja: str,
+    note_en: str,
+    pointer: str = "/url",
+) -> ImpersonationWarning:
+    """Warn the public about a fake account: shown in the register and by verification. An account
+    registered as official (by any agency) cannot be called a fake."""
+    ref = account_ref(url, platform, None, pointer)
+    holder = await holder_conflict(session, ref, None)
+    if holder is not None:
+        raise ProblemError(
+            "conflict",
+            Msg("conflict.warning-on-official"),
+            extensions={**holder.extensions, "reason": "official-account"},
+        )
+    now = clock.now()
+    warning = ImpersonationWarning(
+        id=uuid7(), tenant_id=tenant_id, platform=ref.platform, account_key=ref.key, url=ref.canonical_url,
+        handle=ref.handle, note_ja=note_ja, note_en=note_en, active=True, reported_at=now,
+        created_by=principal.label, created_at=now, updated_at=now,
+    )  # fmt: skip
+    session.add(warning)
+    await session.flush()
+    return warning
 
 
 # ---- the opening rules ---------------------------------------------------------------------------------

@@ -46,6 +46,8 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
     ),
     "monitoring.due": ("モニタリングの時期が来た", "An account is due to be monitored"),
     "account.inactive": ("アカウントの更新が長く止まっている", "An account has not posted for longer than allowed"),
+    "incident.reported": ("トラブルが報告された", "An incident was reported"),
+    "incident.resolved": ("トラブルが解決した", "An incident was resolved"),
     "contract.ending": ("委託契約の終了が近づいた", "A contractor agreement is about to end"),
     "contract.ended": ("委託契約が終了した", "A contractor agreement ended"),
     "application.submitted": ("申請が提出された", "An application was submitted"),

@@ -164,6 +164,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "resource.warning": ("なりすまし注意情報", "impersonation warning"),
     "resource.post": ("投稿記録", "post record"),
     "resource.closure": ("廃止の手続き", "closure"),
+    "resource.incident": ("トラブル", "incident"),
     "resource.declaration": ("継続希望の申し出", "continuation declaration"),
     "resource.closure-step": ("廃止の手順", "closure step"),
     # Domain conflicts.
@@ -241,6 +242,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "この回の継続希望は既に申し出られています（{decision}）。",
         "This round has been declared already ({decision}).",
     ),
+    "conflict.incident-resolved": ("このトラブルは解決済みです。", "This incident is resolved already."),
     "conflict.closure-open": (
         "このアカウントには進行中の廃止の手続きがあります。",
         "This account already has a closure under way.",
@@ -401,6 +403,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "アカウント名やハンドルを含めないでください。",
         "Do not include the account's name or handle.",
     ),
+    "incident.kind-not-handled": (
+        "この種類のトラブルはガイドラインの対象外です（対象：{kinds}）。",
+        "The guideline handles no incidents of this kind (it handles: {kinds}).",
+    ),
+    "incident.takeover-needs-account": (
+        "乗っ取りの報告には対象のアカウントを指定してください。",
+        "Name the account taken over.",
+    ),
+    "incident.warning-needs-fake": (
+        "注意喚起を掲載するには、なりすましアカウントの URL を指定してください。",
+        "Give the fake account's URL to publish a warning.",
+    ),
+    "incident.notified-whom": ("誰に連絡したかを指定してください。", "Say who was told."),
     "document.usage_policy": ("利用方針", "usage policy"),
     "document.operations_manual": ("運用マニュアル", "operations manual"),
     "document.account_policy": ("アカウント運用ポリシー", "account policy"),

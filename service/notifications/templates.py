@@ -167,6 +167,20 @@ TEMPLATES: dict[str, dict[Lang, tuple[str, str]]] = {
             "Please review it, and consider closing it if it is no longer run.\n",
         ),
     },
+    "incident.reported": {
+        "ja": (
+            "【{tenant}】トラブルの報告（{incident_kind}・{severity}）",
+            "{recipient} 様\n\n{subject} についてトラブルが報告されました。対応と連絡先の記録を確認してください。\n",
+        ),
+        "en": (
+            "[{tenant}] Incident reported ({incident_kind}, {severity})",
+            "Dear {recipient},\n\nAn incident was reported: {subject}. Please review the actions and who has been told.\n",
+        ),
+    },
+    "incident.resolved": {
+        "ja": ("【{tenant}】トラブルの解決", "{recipient} 様\n\n{subject} は解決として記録されました。\n"),
+        "en": ("[{tenant}] Incident resolved", "Dear {recipient},\n\n{subject} was recorded as resolved.\n"),
+    },
     "contract.ending": {
         "ja": (
             "【{tenant}】委託契約の終了が近づいています",

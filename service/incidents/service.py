@@ -1,0 +1,182 @@
+"""Incidents: reported, a timeline of what was done and who was told, resolved.
+
+The tenant's configuration names the kinds it handles and who must be told (愛媛県: the unit head,
+the PR division, information security, the police for crimes, the press); an incident shows who
+is still to be told until a "notified" entry names them. An impersonation can publish a warning in
+the register naming the fake account (by default where the tenant announces impersonation on its
+site). A takeover suspends the account at once and asks for its password to be changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts import service as accounts
+from service.events.service import emit
+from service.incidents.models import Incident, IncidentEntry
+from service.incidents.schemas import EntryCreate, IncidentCreate
+from service.kit.auth import Principal
+from service.kit.clock import Clock
+from service.kit.errors import FieldError, Msg, ProblemError, not_found, validation_failed
+from service.kit.ids import uuid7
+from service.security.service import PASSWORD_CHANGE_NEEDED
+
+TAKEOVER = "takeover"
+
+
+async def get_incident(
+    session: AsyncSession, tenant_id: uuid.UUID, incident_id: uuid.UUID, *, lock: bool = False
+) -> Incident:
+    query = select(Incident).where(Incident.tenant_id == tenant_id, Incident.id == incident_id)
+    found = (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
+    if found is None:
+        raise not_found("incident")
+    return found
+
+
+async def entries_of(session: AsyncSession, incident: Incident) -> list[IncidentEntry]:
+    rows = await session.execute(
+        select(IncidentEntry)
+        .where(IncidentEntry.tenant_id == incident.tenant_id, IncidentEntry.incident_id == incident.id)
+        .order_by(IncidentEntry.happened_at, IncidentEntry.id)
+    )
+    return list(rows.scalars())
+
+
+def to_notify(incident: Incident, config: dict[str, Any], entries: list[IncidentEntry]) -> list[str]:
+    rules = config.get("incidents", {})
+    required = list(rules.get("report_to", []))
+    if incident.crime and rules.get("police_for_crimes") and "police" not in required:
+        required.append("police")
+    told = {e.notified for e in entries if e.kind == "notified"}
+    return [party for party in required if party not in told]
+
+
+async def report(
+    session: AsyncSession, tenant_id: uuid.UUID, clock: Clock, principal: Principal, data: IncidentCreate
+) -> Incident:
+    _, config = await accounts.config_in_force(session, tenant_id, clock)
+    rules = (config or {}).get("incidents", {})
+    if rules and data.kind not in rules.get("kinds", []):
+        handled = ", ".join(rules.get("kinds", []))
+        raise validation_failed(
+            [FieldError(Msg("incident.kind-not-handled", {"kinds": handled}), "not_handled", "/kind")]
+        )
+    account = None
+    if data.account_id is not None:
+        account = await accounts.get_account(session, tenant_id, data.account_id, for_update=True)
+        await accounts.require_change(session, principal, account)
+    if data.kind == TAKEOVER and account is None:
+        raise validation_failed([FieldError(Msg("incident.takeover-needs-account"), "required", "/account_id")])
+    now = clock.now()
+    incident = Incident(
+        id=uuid7(),
+        tenant_id=tenant_id,
+        account_id=data.account_id,
+        kind=data.kind,
+        severity=data.severity,
+        title=data.title,
+        description=data.description,
+        crime=data.crime,
+        fake_url=data.fake_url,
+        state="open",
+        reported_by=principal.label,
+        reported_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    publish = data.publish_warning
+    if publish is None:
+        publish = bool(rules.get("impersonation_announced_on_site")) and data.kind == "impersonation"
+    if publish:
+        if data.kind != "impersonation" or not data.fake_url:
+            raise validation_failed([FieldError(Msg("incident.warning-needs-fake"), "required", "/fake_url")])
+        warning = await accounts.publish_warning(
+            session, tenant_id, clock, principal, data.fake_url, None, data.title, "", pointer="/fake_url"
+        )
+        incident.warning_id = warning.id
+    session.add(incident)
+    await session.flush()
+    if data.kind == TAKEOVER and account is not None:
+        await _contain_takeover(session, account, incident, now)
+    await _event(session, incident, "incident.reported", now)
+    return incident
+
+
+async def _contain_takeover(session: AsyncSession, account: Any, incident: Incident, now: dt.datetime) -> None:
+    """A taken-over account is suspended at once (verification says so) and needs a new password."""
+    if account.status == "active":
+        await accounts.transition(session, account, "suspend", now, reason=f"incident:{incident.id}")
+    if PASSWORD_CHANGE_NEEDED not in account.attention_reasons:
+        account.attention_reasons = [*account.attention_reasons, PASSWORD_CHANGE_NEEDED]
+    account.needs_attention, account.updated_at = True, now
+    session.add(
+        IncidentEntry(
+            id=uuid7(), tenant_id=incident.tenant_id, incident_id=incident.id, happened_at=now, kind="action",
+            note="アカウントを一時停止し、パスワードの変更を求めた / suspended the account and asked for a password change",
+            recorded_by="system", created_at=now,
+        )
+    )  # fmt: skip
+    await session.flush()
+
+
+async def add_entry(
+    session: AsyncSession, incident: Incident, clock: Clock, principal: Principal, data: EntryCreate
+) -> IncidentEntry:
+    if data.kind == "notified" and data.notified is None:
+        raise validation_failed([FieldError(Msg("incident.notified-whom"), "required", "/notified")])
+    now = clock.now()
+    entry = IncidentEntry(
+        id=uuid7(),
+        tenant_id=incident.tenant_id,
+        incident_id=incident.id,
+        happened_at=data.happened_at or now,
+        kind=data.kind,
+        notified=data.notified if data.kind == "notified" else None,
+        note=data.note,
+        recorded_by=principal.label,
+        created_at=now,
+    )
+    session.add(entry)
+    incident.updated_at = now
+    await session.flush()
+    return entry
+
+
+async def resolve(session: AsyncSession, incident: Incident, clock: Clock, resolution: str) -> None:
+    if incident.state != "open":
+        raise ProblemError(
+            "conflict",
+            Msg("conflict.incident-resolved"),
+            extensions={"reason": "illegal-transition", "current_state": incident.state},
+        )
+    now = clock.now()
+    incident.state, incident.resolved_at, incident.resolution, incident.updated_at = "resolved", now, resolution, now
+    await session.flush()
+    await _event(session, incident, "incident.resolved", now)
+
+
+async def _event(session: AsyncSession, incident: Incident, kind: str, now: dt.datetime) -> None:
+    label = incident.title
+    if incident.account_id is not None:
+        account = await accounts.get_account(session, incident.tenant_id, incident.account_id)
+        label = f"{account.display_name}：{incident.title}"
+    await emit(
+        session,
+        tenant_id=incident.tenant_id,
+        type=kind,
+        subject_kind="incident",
+        subject_id=str(incident.id),
+        data={
+            "incident_kind": incident.kind,
+            "severity": incident.severity,
+            "account_id": str(incident.account_id) if incident.account_id else "",
+            "subject_label": label,
+        },
+        now=now,
+    )
