@@ -36,6 +36,7 @@ test-backbone: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.backbone
 	$(BIN)/python -m bench.register
+	$(BIN)/python -m bench.renewals
 
 lint: $(STAMP)
 	$(BIN)/ruff check service tests migrations bench
