@@ -205,7 +205,7 @@ async def test_closing_at_once_on_a_threat(client: httpx.AsyncClient, platform: 
     assert (await get(client, oyama, f"/accounts/{oyama_account['id']}", oyama.admin.headers))["status"] == "closed"
     assert_problem(await client.post(url, json={"reason": "x"}, headers=oyama.admin.headers), 409, "conflict")
 
-    # 愛媛県 lets the unit head close at once; a closure under way ends with it.
+    # 愛媛県 lets the unit head close at once; a closure under way is overtaken by it (one completion).
     ehime_head = await staff(client, platform, ehime.id, ["unit_head"], unit_id=ehime.unit()["id"])
     account = await open_account(client, ehime)
     closure = await close(client, ehime, account)
@@ -214,7 +214,9 @@ async def test_closing_at_once_on_a_threat(client: httpx.AsyncClient, platform: 
     )
     assert now.status_code == 201, now.text
     earlier = await get(client, ehime, f"/closures/{closure['id']}", ehime.admin.headers)
-    assert earlier["state"] == "completed"
+    assert earlier["state"] == "superseded"
+    completed = await events(client, ehime, platform, "closure.completed")
+    assert [e["subject_id"] for e in completed if e["data"]["account_id"] == account["id"]] == [now.json()["id"]]
     pending = (await get(client, ehime, "/deadlines?state=pending&limit=200", platform))["items"]
     assert [d["kind"] for d in pending if d["subject_id"] == closure["id"]] == []
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-ClosureState = Literal["announcing", "awaiting_steps", "completed", "withdrawn"]
+ClosureState = Literal["announcing", "awaiting_steps", "completed", "withdrawn", "superseded"]
 Channel = Literal["account", "website", "other"]
 
 

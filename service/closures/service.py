@@ -167,7 +167,7 @@ async def close_now(
     now = clock.now()
     tenant = await _tenant(session, account.tenant_id)
     today = local_today(clock, tenant.time_zone)
-    # A closure under way ends here too: its remaining deadlines would only find it completed.
+    # A closure under way is overtaken, not completed: the immediate one is the account's closure.
     for open_closure in (
         await session.execute(
             select(Closure)
@@ -176,7 +176,7 @@ async def close_now(
         )
     ).scalars():
         await _cancel_deadlines(session, open_closure, now, kinds=(ANNOUNCEMENT, END, RECHECK))
-        open_closure.state, open_closure.completed_at, open_closure.updated_at = "completed", now, now
+        open_closure.state, open_closure.updated_at = "superseded", now
         await session.flush()
     closure = Closure(
         id=uuid7(),
