@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,18 @@ class Agency:
     def unit(self, index: int = -1) -> dict[str, Any]:
         """A unit of the preset; by default the last (a division, not a department)."""
         return list(self.units.values())[index]
+
+
+async def long_lived_admin(agency: Agency, db: Any, clock: Any) -> None:
+    """Let the agency's general administrator act through a token with no expiry, for tests that move
+    the clock across months (a login's access token lasts minutes of the service clock)."""
+    from service.kit.permissions import Role
+    from tests.conftest import make_token
+
+    token = await make_token(
+        db, clock, role=Role.GENERAL_ADMINISTRATOR, tenant_id=uuid.UUID(agency.id), expires_in=None
+    )
+    agency.admin = Staff(agency.admin.user, agency.admin.password, token, "")
 
 
 async def agency_from_preset(client: httpx.AsyncClient, platform: dict[str, str], preset: str) -> Agency:

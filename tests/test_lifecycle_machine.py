@@ -35,10 +35,17 @@ from sqlalchemy import text
 
 from service.accounts.service import LIVE
 from service.kit.db import set_tenant
-from service.kit.permissions import Role
 from service.kit.queue import enqueue
-from tests.conftest import START, Staff, make_token, settle
-from tests.registers import Agency, Time, agency_from_preset, compliant_account, open_account, x_handle
+from tests.conftest import START, settle
+from tests.registers import (
+    Agency,
+    Time,
+    agency_from_preset,
+    compliant_account,
+    long_lived_admin,
+    open_account,
+    x_handle,
+)
 from tests.test_guidelines import record
 
 ANNOUNCED_CLOSURE = {
@@ -64,10 +71,7 @@ async def announcing_agency(client: httpx.AsyncClient, platform: dict[str, str],
     assert response.status_code == 201, response.text
     agency.config = document
     # The general administrator acts through a token that outlives the years the machine moves across.
-    token = await make_token(
-        db, clock, role=Role.GENERAL_ADMINISTRATOR, tenant_id=uuid.UUID(agency.id), expires_in=None
-    )
-    agency.admin = Staff(agency.admin.user, agency.admin.password, token, "")
+    await long_lived_admin(agency, db, clock)
     return agency
 
 
