@@ -19,6 +19,7 @@ from litestar.types import ASGIApp, ControllerRouterHandler
 
 from service import tasks
 from service.accounts.routes import AccountController, WarningController
+from service.agreements.routes import AgreementController
 from service.applications.routes import ApplicationController
 from service.audit import service as _audit  # noqa: F401 - registers the audit trail's flush hook
 from service.audit.routes import PlatformAuditController, TenantAuditController
@@ -89,6 +90,7 @@ ROUTES: list[ControllerRouterHandler] = [
     PasswordChangeController,
     MonitoringController,
     IncidentController,
+    AgreementController,
     PublicRegisterController,
 ]
 
@@ -167,6 +169,10 @@ def _openapi() -> OpenAPIConfig:
             Tag(
                 name="Incidents",
                 description="Flaming, impersonation, takeover, unauthorised access: timeline and outcome.",
+            ),
+            Tag(
+                name="Contractor agreements",
+                description="業務委託・指定管理: required clauses, covered accounts, login IDs, the end.",
             ),
             Tag(name="Public register", description="For anyone, no login: each agency's register, and verification."),
         ],

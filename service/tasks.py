@@ -15,6 +15,7 @@ TASK_MODULES = (
     "service.renewals.tasks",
     "service.security.tasks",
     "service.monitoring.tasks",
+    "service.agreements.tasks",
 )
 
 

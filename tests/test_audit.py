@@ -258,7 +258,15 @@ async def _register_fixtures(
     incident = await client.post(
         agency.url("/incidents"), json={"kind": "flaming", "severity": "low", "title": "x"}, headers=admin.headers
     )
+    covered = await open_account(client, agency, unit=unit)
+    agreement = await client.post(agency.url("/agreements"), headers=admin.headers, json={
+        "unit_id": unit["id"], "contractor_name": "株式会社テスト", "kind": "outsourcing", "reference": "監査-1",
+        "starts_on": "2026-04-01", "ends_on": "2027-03-31", "account_ids": [covered["id"]], "clauses": {},
+    })  # fmt: skip
+    assert agreement.status_code == 201, agreement.text
     return {
+        "agreement": agreement.json(),
+        "covered": covered,
         "incident": incident.json(),
         "declaration": rounds["items"][0],
         "closure": closures["items"][0],
@@ -401,6 +409,24 @@ async def test_every_write_endpoint_leaves_a_trace(
         ),
         "resolveIncident": (
             "POST", f"/v1/tenants/{tid}/incidents/{register['incident']['id']}/resolve", {"resolution": "収束"}, admin.headers, "tenant",
+        ),
+        "createAgreement": (
+            "POST", f"/v1/tenants/{tid}/agreements",
+            {"unit_id": unit["id"], "contractor_name": "株式会社テスト", "kind": "designated_manager", "reference": f"監査-{fresh}",
+             "starts_on": "2026-04-01", "ends_on": "2027-03-31", "account_ids": [], "clauses": {}},
+            admin.headers, "tenant",
+        ),
+        "updateAgreement": (
+            "PUT", f"/v1/tenants/{tid}/agreements/{register['agreement']['id']}",
+            {"clauses": {"copyright": {"stated": True, "article": "第10条", "owner": "agency"}}}, admin.headers, "tenant",
+        ),
+        "renewAgreement": (
+            "POST", f"/v1/tenants/{tid}/agreements/{register['agreement']['id']}/renew", {"ends_on": "2028-03-31"},
+            admin.headers, "tenant",
+        ),
+        "recordLoginId": (
+            "POST", f"/v1/tenants/{tid}/agreements/{register['agreement']['id']}/login-ids",
+            {"account_id": register["covered"]["id"], "login_id": "vendor", "holder": "contractor"}, admin.headers, "tenant",
         ),
         "logout": ("POST", "/v1/auth/logout", None, admin.headers, "tenant"),
         "logoutEverywhere": ("POST", "/v1/auth/logout-all", None, admin.headers, "tenant"),

@@ -17,7 +17,7 @@ import pytest
 
 from service.kit.permissions import Role, permissions_of
 from tests.conftest import bearer, create_tenant, preset_path, settle, staff
-from tests.registers import Agency, apply, open_account, x_handle
+from tests.registers import Agency, agency_from_preset, apply, open_account, x_handle
 from tests.test_audit import _a_delivery
 from tests.test_guidelines import ehime_document, record
 from tests.test_tenants import make_unit
@@ -69,6 +69,23 @@ BODIES: dict[str, Any] = {
     "reportIncident": {"kind": "flaming", "severity": "low", "title": "smuggled"},
     "addIncidentEntry": {"kind": "action", "note": "smuggled"},
     "resolveIncident": {"resolution": "smuggled"},
+    "createAgreement": {
+        "unit_id": "01234567-89ab-7def-8123-456789abcdef",
+        "contractor_name": "smuggled",
+        "kind": "outsourcing",
+        "reference": "smuggled",
+        "starts_on": "2026-04-01",
+        "ends_on": "2027-03-31",
+        "account_ids": [],
+        "clauses": {},
+    },
+    "updateAgreement": {"contractor_name": "hijacked"},
+    "renewAgreement": {"ends_on": "2030-03-31"},
+    "recordLoginId": {
+        "account_id": "01234567-89ab-7def-8123-456789abcdef",
+        "login_id": "smuggled",
+        "holder": "contractor",
+    },
 }
 QUERIES: dict[str, str] = {"diffGuidelineVersions": "?from=1&to=1"}
 # Operations about the caller or public, outside the matrix: they name no other tenant's ids.
@@ -85,9 +102,18 @@ async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker
     home = await create_tenant(client, platform)
     foreign = await create_tenant(client, platform)
     home_unit = await make_unit(client, platform, home["id"])
+    # The home contractor is in force: an agreement of their own tenant that runs today.
+    own_agreement = await client.post(
+        f"/v1/tenants/{home['id']}/agreements",
+        json={**BODIES["createAgreement"], "unit_id": home_unit["id"], "reference": "home"},
+        headers=platform,
+    )
+    assert own_agreement.status_code == 201, own_agreement.text
     callers: dict[str, dict[str, str]] = {}
     for role in HOME_ROLES:
         extra = {"unit_id": home_unit["id"]} if role == "unit_head" else {}
+        if role == "contractor":
+            extra = {"agreement_id": own_agreement.json()["id"]}
         callers[role] = (await staff(client, platform, home["id"], [role], **extra)).headers
     token = await client.post(
         f"/v1/tenants/{home['id']}/api-tokens",
@@ -155,6 +181,17 @@ async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker
         headers=foreign_admin.headers,
     )
     assert their_incident.status_code == 201, their_incident.text
+    their_agreement = await client.post(
+        f"/v1/tenants/{foreign['id']}/agreements",
+        json={
+            **BODIES["createAgreement"],
+            "unit_id": child["id"],
+            "reference": "theirs",
+            "account_ids": [closing["id"]],
+        },
+        headers=foreign_admin.headers,
+    )
+    assert their_agreement.status_code == 201, their_agreement.text
     await settle(app, worker)  # their events delivered now, not while the snapshots are compared
     return {
         "platform": platform,
@@ -178,6 +215,7 @@ async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker
             "step": "delete_account",
             "declaration_id": their_round["items"][0]["id"],
             "incident_id": their_incident.json()["id"],
+            "agreement_id": their_agreement.json()["id"],
         },
         "foreign_unit": unit,
         "callers": callers,
@@ -208,6 +246,8 @@ async def snapshot(client: httpx.AsyncClient, world: dict[str, Any]) -> dict[str
         f"/v1/tenants/{tid}/closures",
         f"/v1/tenants/{tid}/continuation-declarations",
         f"/v1/tenants/{tid}/incidents",
+        f"/v1/tenants/{tid}/agreements",
+        f"/v1/tenants/{tid}/agreements/{world['ids']['agreement_id']}/login-ids",
     ]
     state = {}
     for path in paths:
@@ -317,6 +357,29 @@ async def test_the_other_tenants_ids_in_this_tenants_paths_bodies_and_filters(
                 "unit_id": foreign_unit,
             },
         ),
+        ("GET", f"/v1/tenants/{home}/agreements/{ids['agreement_id']}", None),
+        ("POST", f"/v1/tenants/{home}/agreements/{ids['agreement_id']}/renew", {"ends_on": "2030-03-31"}),
+        (
+            "POST",
+            f"/v1/tenants/{home}/agreements",
+            {
+                **BODIES["createAgreement"],
+                "unit_id": own_unit["id"],
+                "reference": "smuggle-a",
+                "account_ids": [ids["account_id"]],
+            },
+        ),
+        (
+            "POST",
+            f"/v1/tenants/{home}/users",
+            {
+                "login_id": "smuggle-c",
+                "email": "smuggle-c@example.jp",
+                "display_name": "x",
+                "roles": ["contractor"],
+                "agreement_id": ids["agreement_id"],
+            },
+        ),
     ]
     for method, url, body in not_found:
         response = await client.request(method, url, json=body, headers={**admin, "If-Match": "*"})
@@ -331,8 +394,71 @@ async def test_the_other_tenants_ids_in_this_tenants_paths_bodies_and_filters(
         f"/v1/tenants/{home}/accounts?unit_id={ids['unit_id']}",
         f"/v1/tenants/{home}/applications?account_id={ids['account_id']}",
         f"/v1/tenants/{home}/applications?unit_id={ids['unit_id']}",
+        f"/v1/tenants/{home}/agreements?account_id={ids['account_id']}",
     ):
         response = await client.get(url, headers=admin)
         assert response.status_code == 200, response.text
         assert response.json()["items"] == [], url
     assert await snapshot(client, world) == before
+
+
+async def test_the_contractor_rows_every_endpoint_outside_the_agreement(
+    client: httpx.AsyncClient, platform: dict[str, str], app: Any
+) -> None:
+    """A contractor of one agreement, in force, reaching another agreement's account, agreement and
+    login IDs; and contractors whose agreement has ended or not yet started, reaching anything."""
+    ehime = await agency_from_preset(client, platform, "ehime-pref")
+    ours, theirs = await open_account(client, ehime), await open_account(client, ehime)
+
+    async def agreement(accounts: list[str], starts_on: str, ends_on: str) -> str:
+        body = {**BODIES["createAgreement"], "unit_id": ehime.unit()["id"], "reference": x_handle(),
+                "account_ids": accounts, "starts_on": starts_on, "ends_on": ends_on}  # fmt: skip
+        response = await client.post(ehime.url("/agreements"), json=body, headers=platform)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    mine = await agreement([ours["id"]], "2026-04-01", "2027-03-31")
+    other = await agreement([theirs["id"]], "2026-04-01", "2027-03-31")
+    recorded = await client.post(ehime.url(f"/agreements/{other}/login-ids"), headers=platform,
+                                 json={"account_id": theirs["id"], "login_id": "their_vendor", "holder": "contractor"})  # fmt: skip
+    assert recorded.status_code == 201, recorded.text
+    ended = await agreement([ours["id"]], "2025-04-01", "2026-03-31")
+    later = await agreement([ours["id"]], "2026-05-01", "2027-03-31")
+    callers = {
+        name: (await staff(client, platform, ehime.id, ["contractor"], agreement_id=agreement_id)).headers
+        for name, agreement_id in (("in force", mine), ("ended", ended), ("not started", later))
+    }
+    ids = {"tenant_id": ehime.id, "account_id": theirs["id"], "agreement_id": other, "version": "1"}
+    before = {path: (await client.get(ehime.url(path), headers=platform)).json()
+              for path in ("/accounts", f"/accounts/{theirs['id']}/posts", f"/agreements/{other}",
+                           f"/agreements/{other}/login-ids")}  # fmt: skip
+    tried = 0
+    for method, template, operation in operations(app):
+        if operation in SELF_OR_PUBLIC or "{tenant_id}" not in template:
+            continue
+        # Every id of the path that the contractor's agreement does not hold; the others, placeholders.
+        url = re.sub(r"\{(\w+)\}", lambda m: ids.get(m.group(1), "01234567-89ab-7def-8123-456789abcdef"), template)
+        for name, headers in callers.items():
+            response = await client.request(method, url + QUERIES.get(operation, ""), json=BODIES.get(operation),
+                                            headers={**headers, "If-Match": "*"})  # fmt: skip
+            foreign_ids = "{account_id}" in template or "{agreement_id}" in template
+            if name != "in force":
+                allowed = {403}
+            elif foreign_ids:
+                allowed = {403, 404}
+            else:  # its own tenant's lists: a read may answer (filtered); a change may not
+                allowed = {200, 403, 404} if method == "GET" else {403}
+            assert response.status_code in allowed, (name, operation, response.status_code, response.text)
+            if name != "in force":  # refused for its period, or before that for lacking the permission
+                problem = response.json()
+                assert problem.get("reason") in {"agreement-ended", "agreement-not-started"} or (
+                    "required_permission" in problem
+                ), (name, operation, response.text)
+            tried += 1
+    assert tried > 100
+    after = {path: (await client.get(ehime.url(path), headers=platform)).json() for path in before}
+    assert after == before
+    # What the contractor in force does see: its own account, agreement and login IDs only.
+    own = callers["in force"]
+    assert [a["id"] for a in (await client.get(ehime.url("/accounts"), headers=own)).json()["items"]] == [ours["id"]]
+    assert [a["id"] for a in (await client.get(ehime.url("/agreements"), headers=own)).json()["items"]] == [mine]

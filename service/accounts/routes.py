@@ -10,7 +10,7 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts import service
@@ -38,7 +38,7 @@ from service.audit.service import record
 from service.kit.access import check_standing
 from service.kit.auth import Principal, requires
 from service.kit.clock import Clock
-from service.kit.db import Database
+from service.kit.db import Database, set_tenant
 from service.kit.errors import not_found
 from service.kit.http import (
     DEFAULT_LIMIT,
@@ -76,7 +76,7 @@ async def _detail_response(session: AsyncSession, account: Account, status_code:
 
 
 async def provide_reader(
-    tenant_id: FromPath[uuid.UUID], principal: NamedDependency[Principal], state: State
+    request: Request[Any, Any, Any], tenant_id: FromPath[uuid.UUID], principal: NamedDependency[Principal], state: State
 ) -> uuid.UUID:
     """The fast path's tenant check: no transaction is opened for it. Callers reach only their own
     tenant (a platform operator any); a contractor's standing still needs the database."""
@@ -85,13 +85,26 @@ async def provide_reader(
     if Role.CONTRACTOR in principal.roles:
         db: Database = state.db
         async with db.unit_of_work() as session:
-            await check_standing(session, principal, state.clock)
+            await set_tenant(session, tenant_id)
+            await check_standing(session, principal, state.clock, request)
     return tenant_id
 
 
 # The columns of AccountRead, in its order, so each row is the JSON of one AccountRead.
 _COLUMNS = ", ".join(AccountRead.__struct_fields__)
 _PAGE = f"SELECT {_COLUMNS} FROM koshiki_account_page($1, $2, $3, $4, $5, $6, $7, $8)"  # noqa: S608 - our own names
+# The same page for a contractor, within the accounts of their agreement.
+_COVERED_PAGE = text(
+    f"""
+    SELECT {_COLUMNS} FROM accounts a
+     WHERE a.tenant_id = :tenant AND a.id = ANY(:covered) AND (CAST(:after AS uuid) IS NULL OR a.id > :after)
+       AND (CAST(:unit AS uuid) IS NULL OR a.unit_id = :unit) AND (CAST(:platform AS text) IS NULL OR a.platform = :platform)
+       AND (CAST(:status AS text) IS NULL OR a.status = :status)
+       AND (CAST(:body AS text) IS NULL OR a.operating_body = :body)
+       AND (CAST(:attention AS boolean) IS NULL OR a.needs_attention = :attention)
+     ORDER BY a.id LIMIT :limit
+    """  # noqa: S608 - our own names
+)
 
 
 class AccountController(Controller):
@@ -135,6 +148,7 @@ class AccountController(Controller):
     )
     async def list_(
         self,
+        request: Request[Any, Any, Any],
         state: State,
         reader_tenant_id: NamedDependency[uuid.UUID],
         limit: Limit = DEFAULT_LIMIT,
@@ -149,10 +163,21 @@ class AccountController(Controller):
         # The hot read: one statement sets the tenant and reads the page (row-level security holds
         # inside it), and rows go to JSON as they come from the driver, without objects between.
         db: Database = state.db
-        rows = await db.fetch(
-            _PAGE, reader_tenant_id, after_id(cursor), limit + 1, unit_id, platform, status_filter, operating_body,
-            needs_attention,
-        )  # fmt: skip
+        covered = getattr(request.state, "contractor_accounts", None)
+        if covered is not None:  # a contractor: the accounts of their agreement only
+            async with db.unit_of_work() as session:
+                await set_tenant(session, reader_tenant_id)
+                result = await session.execute(_COVERED_PAGE, {
+                    "tenant": reader_tenant_id, "covered": list(covered), "after": after_id(cursor), "limit": limit + 1,
+                    "unit": unit_id, "platform": platform, "status": status_filter, "body": operating_body,
+                    "attention": needs_attention,
+                })  # fmt: skip
+                rows = [row._mapping for row in result]
+        else:
+            rows = await db.fetch(
+                _PAGE, reader_tenant_id, after_id(cursor), limit + 1, unit_id, platform, status_filter, operating_body,
+                needs_attention,
+            )  # fmt: skip
         more = len(rows) > limit
         items = [dict(row) for row in rows[:limit]]
         next_cursor = encode_cursor([str(items[-1]["id"])]) if more else None

@@ -131,6 +131,15 @@ def apply_ref(account: Account, ref: AccountRef) -> None:
     account.canonical_url = ref.canonical_url
 
 
+def set_attention(account: Account, reason: str, *, on: bool) -> None:
+    """Raise or clear one reason the account needs attention; the flag follows the reasons."""
+    if (reason in account.attention_reasons) != on:
+        account.attention_reasons = (
+            [*account.attention_reasons, reason] if on else [r for r in account.attention_reasons if r != reason]
+        )
+    account.needs_attention = bool(account.attention_reasons)
+
+
 # ---- who may act on which account ------------------------------------------------------------------
 
 
@@ -140,8 +149,15 @@ class Scope:
 
     everything: bool
     unit_ids: frozenset[uuid.UUID] = frozenset()
+    account_ids: frozenset[uuid.UUID] = frozenset()  # a contractor's: those their agreement covers
     user_id: uuid.UUID | None = None
     roles: frozenset[Role] = field(default_factory=frozenset)
+
+
+# The accounts a contractor user's agreement covers (the agreements domain owns these tables).
+_COVERED = text(
+    "SELECT c.account_id FROM agreement_accounts c JOIN users u ON u.agreement_id = c.agreement_id WHERE u.id = :user"
+)
 
 
 async def scope_of(session: AsyncSession, principal: Principal) -> Scope:
@@ -152,6 +168,9 @@ async def scope_of(session: AsyncSession, principal: Principal) -> Scope:
         Role.AGENCY_SYSTEM,
     }:
         return Scope(everything=True)
+    if Role.CONTRACTOR in principal.roles:
+        rows = await session.execute(_COVERED, {"user": principal.id})
+        return Scope(everything=False, account_ids=frozenset(rows.scalars()), roles=principal.roles)
     units: frozenset[uuid.UUID] = frozenset()
     if Role.UNIT_HEAD in principal.roles and principal.unit_id is not None:
         children = (await session.execute(select(Unit.id).where(Unit.parent_id == principal.unit_id))).scalars()
@@ -160,7 +179,7 @@ async def scope_of(session: AsyncSession, principal: Principal) -> Scope:
 
 
 async def may_change(session: AsyncSession, scope: Scope, account: Account) -> bool:
-    if scope.everything or account.unit_id in scope.unit_ids:
+    if scope.everything or account.unit_id in scope.unit_ids or account.id in scope.account_ids:
         return True
     if Role.OPERATOR in scope.roles and scope.user_id is not None:
         if account.operations_manager_id == scope.user_id:
@@ -323,8 +342,7 @@ async def _clear_staff_moved(session: AsyncSession, account: Account) -> None:
         select(func.count()).select_from(User).where(User.id.in_(named), User.disabled_at.is_not(None))
     )
     if not gone:
-        account.attention_reasons = [r for r in account.attention_reasons if r != "manager_change_needed"]
-        account.needs_attention = bool(account.attention_reasons)
+        set_attention(account, "manager_change_needed", on=False)
         await session.flush()
 
 

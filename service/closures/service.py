@@ -282,7 +282,7 @@ async def withdraw(
     closure.state, closure.withdrawn_at, closure.withdrawal_reason, closure.updated_at = "withdrawn", now, reason, now
     await session.flush()
     account.closing_on = None
-    _clear_attention(account)
+    accounts.set_attention(account, ATTENTION, on=False)
     await accounts.transition(session, account, "withdraw_closure", now, reason=reason)
     await _event(session, closure, account, "closure.withdrawn", now, reason=reason)
 
@@ -433,12 +433,6 @@ async def _retire(session: AsyncSession, account: Account, now: dt.datetime) -> 
     for it (renewal, monitoring, inactivity, password rotation) is cancelled."""
     account.attention_reasons, account.needs_attention = [], False
     await cancel(session, tenant_id=account.tenant_id, subject_kind="account", subject_id=str(account.id), now=now)
-
-
-def _clear_attention(account: Account) -> None:
-    if ATTENTION in account.attention_reasons:
-        account.attention_reasons = [r for r in account.attention_reasons if r != ATTENTION]
-        account.needs_attention = bool(account.attention_reasons)
 
 
 async def _require_unit_head(session: AsyncSession, principal: Principal, account: Account) -> None:

@@ -50,6 +50,10 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
     "incident.resolved": ("トラブルが解決した", "An incident was resolved"),
     "contract.ending": ("委託契約の終了が近づいた", "A contractor agreement is about to end"),
     "contract.ended": ("委託契約が終了した", "A contractor agreement ended"),
+    "contract.password_change_overdue": (
+        "委託契約の終了後、対象アカウントのパスワード変更が記録されていない",
+        "A covered account's password change was not recorded after the agreement ended",
+    ),
     "application.submitted": ("申請が提出された", "An application was submitted"),
     "application.approved": ("申請が承認された", "An application was approved"),
     "application.rejected": ("申請が却下された", "An application was rejected"),

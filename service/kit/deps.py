@@ -60,6 +60,7 @@ async def provide_platform_session(db_session: NamedDependency[AsyncSession]) ->
 
 
 async def provide_tenant_id(
+    request: Request[Any, Any, Any],
     tenant_id: FromPath[uuid.UUID],
     principal: NamedDependency[Principal],
     db_session: NamedDependency[AsyncSession],
@@ -75,7 +76,7 @@ async def provide_tenant_id(
     if not principal.is_platform and principal.tenant_id != tenant_id:
         raise not_found("tenant")
     await set_tenant(db_session, tenant_id)
-    await check_standing(db_session, principal, clock)
+    await check_standing(db_session, principal, clock, request)
     if principal.is_platform:
         found = await db_session.scalar(select(Tenant.id).where(Tenant.id == tenant_id))
         if found is None:

@@ -129,6 +129,98 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "この操作は利用者本人だけが行えます（API トークンは不可）。",
         "Only a user can do this, not an API token.",
     ),
+    "detail.no-standing.agreement-not-started": (
+        "委託契約の期間がまだ始まっていないため、操作できません。",
+        "Your agreement's period has not started yet.",
+    ),
+    "detail.no-standing.agreement-ended": (
+        "委託契約の期間が終わっているため、操作できません。",
+        "Your agreement's period has ended.",
+    ),
+    "detail.not-for-contractors": (
+        "委託業者の利用者はこの操作を行えません。",
+        "Contractor users cannot do this.",
+    ),
+    "agreement.period-order": ("終了日は開始日以降にしてください。", "The end must not be before the start."),
+    "agreement.renewal-not-later": (
+        "更新後の終了日は現在の終了日より後にしてください。",
+        "The renewed end must be after the current end.",
+    ),
+    "agreement.account-not-live": (
+        "廃止済み・却下済みのアカウントは委託の対象にできません。",
+        "A closed or rejected account cannot be covered.",
+    ),
+    "agreement.not-covered": (
+        "このアカウントは委託契約の対象ではありません。",
+        "The agreement does not cover this account.",
+    ),
+    "agreement.contractor-only": (
+        "委託契約に紐づけられるのは委託業者の利用者だけです。",
+        "Only contractor users are linked to an agreement.",
+    ),
+    "conflict.agreement-ended": ("この委託契約は終了しています。", "This agreement has ended."),
+    "conflict.reference-taken": (
+        "同じ契約番号の委託契約がすでにあります。",
+        "An agreement with this reference already exists.",
+    ),
+    "conflict.login-ids-on-account": (
+        "ログインIDが登録されているアカウントは対象から外せません。",
+        "An account with login IDs on record cannot be taken out of the agreement.",
+    ),
+    "conflict.login-id-taken": (
+        "このアカウントにはこのログインIDがすでに登録されています。",
+        "This login ID is already on record for the account.",
+    ),
+    "clause.outsourcing": ("運用の委託", "outsourcing"),
+    "clause.security_policy_compliance": (
+        "セキュリティポリシー・ガイドラインの遵守",
+        "compliance with the security policy and the guideline",
+    ),
+    "clause.posting_staff_and_devices": ("記事投稿担当者と操作端末", "posting staff and devices"),
+    "clause.copyright_to_agency": ("著作権の帰属", "copyright"),
+    "clause.login_id_handling": ("ログインIDの取扱い", "login IDs"),
+    "clause.prior_check_of_posts": ("投稿の事前確認", "the agency's prior check of posts"),
+    "clause.periodic_usage_report": ("利用状況の定期報告", "periodic usage reports"),
+    "finding.outsourcing-not-allowed": (
+        "設定では運用の委託を認めていません。",
+        "The configuration does not allow outsourcing.",
+    ),
+    "finding.missing": (
+        "必要な条項「{label}」が契約書等に記載されていません。",
+        "Required clause '{label}' is not stated.",
+    ),
+    "finding.no-article": (
+        "条項「{label}」の記載箇所（条番号等）が示されていません。",
+        "Clause '{label}' is stated without saying where.",
+    ),
+    "finding.posting-staff-not-submitted": (
+        "記事投稿担当者と操作端末の届出がまだありません。",
+        "The posting staff and their devices have not been submitted.",
+    ),
+    "finding.copyright-owner-unstated": (
+        "著作権の帰属先が示されていません。",
+        "The copyright owner is not stated.",
+    ),
+    "finding.copyright-not-agency": (
+        "著作権が団体に帰属していません（設定では団体以外への帰属を認めていません）。",
+        "Copyright does not belong to the agency, which the configuration does not allow.",
+    ),
+    "finding.copyright-shared-without-terms": (
+        "著作権を共有とする場合は、その条件を記載してください。",
+        "Shared copyright needs its terms stated.",
+    ),
+    "finding.login-ids-not-exclusive": (
+        "委託業者用ログインIDを他のサイトに使わないことが定められていません。",
+        "The contractor's login IDs are not limited to this account's site.",
+    ),
+    "finding.login-ids-end-unstated": (
+        "契約終了後のログインIDの扱いが定められていません。",
+        "What happens to the login IDs after the end is not stated.",
+    ),
+    "finding.login-ids-end-differs": (
+        "契約終了後のログインIDの扱いが設定（{expected}）と異なります。",
+        "What happens to the login IDs at the end differs from the configuration ({expected}).",
+    ),
     "detail.no-standing.no-active-agreement": (
         "有効な委託契約がないため、この団体の情報にはアクセスできません。",
         "No active agreement covers you, so you cannot act in this tenant.",
@@ -167,6 +259,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "resource.incident": ("トラブル", "incident"),
     "resource.declaration": ("継続希望の申し出", "continuation declaration"),
     "resource.closure-step": ("廃止の手順", "closure step"),
+    "resource.agreement": ("委託契約", "contractor agreement"),
+    "resource.login-id": ("ログインID", "login ID"),
     # Domain conflicts.
     "conflict.tenant-slug-taken": (
         "slug「{slug}」は既に使われています。",

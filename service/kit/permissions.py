@@ -71,7 +71,21 @@ MATRIX: dict[str, tuple[frozenset[Role], str, str]] = {
         "公式アカウントを登録・変更し、文書を整える（所属長は自所属、担当者は担当分）",
         "Register and change accounts and their documents (unit heads: their units; operators: their accounts)",
     ),
-    "posts:write": (_roles(P, GA, OM, UH, OP, SY), "投稿を記録する", "Record posts"),
+    "posts:write": (
+        _roles(P, GA, OM, UH, OP, CO, SY),
+        "投稿を記録する（委託業者は契約の対象アカウントのみ）",
+        "Record posts (contractors: their agreement's accounts)",
+    ),
+    "agreements:read": (
+        _roles(P, GA, OM, UH, AU, CO, SY),
+        "委託契約とログインIDを見る（委託業者は自社の契約と自社のIDのみ）",
+        "Read contractor agreements and login IDs (contractors: their own only)",
+    ),
+    "agreements:write": (
+        _roles(P, GA, OM, UH),
+        "委託契約を登録・変更・更新し、ログインIDを登録する（所属長は自所属）",
+        "Record, change and renew agreements; record login IDs (unit heads: their units)",
+    ),
     "applications:read": (
         STAFF | {P, SY},
         "申請（新規・変更・廃止）を見る",

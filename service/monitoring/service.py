@@ -134,7 +134,7 @@ async def account_opened(session: AsyncSession, account: Account, config: dict[s
 
 async def post_recorded(session: AsyncSession, account: Account, clock: Clock) -> None:
     """A post: the account is active again, and the inactivity count starts over."""
-    _set_reason(account, INACTIVE, on=False)
+    accounts.set_attention(account, INACTIVE, on=False)
     tenant = await _tenant(session, account.tenant_id)
     _, config = await accounts.config_in_force(session, account.tenant_id, clock)
     await schedule_inactivity(session, account, tenant, config or {}, clock.now())
@@ -172,7 +172,7 @@ async def record_monitoring(
     looked_at = now if day == today else start_of_day(day, tenant.time_zone)
     if account.last_monitored_at is None or looked_at > account.last_monitored_at:
         account.last_monitored_at = looked_at
-    _set_reason(account, MONITORING_OVERDUE, on=False)
+    accounts.set_attention(account, MONITORING_OVERDUE, on=False)
     account.updated_at = now
     await session.flush()
     _, config = await accounts.config_in_force(session, account.tenant_id, clock)
@@ -196,7 +196,7 @@ async def _monitoring_due(session: AsyncSession, deadline: Deadline, now: dt.dat
     due = next_look(frequency, since) if since else None
     if due is None or due > today:
         return  # looked at since, or no longer asked for
-    _set_reason(account, MONITORING_OVERDUE, on=True)
+    accounts.set_attention(account, MONITORING_OVERDUE, on=True)
     account.updated_at = now
     await session.flush()
     await _event(session, account, "monitoring.due", now, since=since.isoformat() if since else "", frequency=frequency)
@@ -214,17 +214,10 @@ async def _inactivity_check(session: AsyncSession, deadline: Deadline, now: dt.d
     since = _last_activity(account, tenant.time_zone)
     if not days or since is None or since + dt.timedelta(days=int(days)) > today:
         return  # posted since, or no longer asked for
-    _set_reason(account, INACTIVE, on=True)
+    accounts.set_attention(account, INACTIVE, on=True)
     account.updated_at = now
     await session.flush()
     await _event(session, account, "account.inactive", now, since=since.isoformat(), threshold_days=int(days))
-
-
-def _set_reason(account: Account, reason: str, *, on: bool) -> None:
-    reasons = [r for r in account.attention_reasons if r != reason] + ([reason] if on else [])
-    if reasons != account.attention_reasons:
-        account.attention_reasons = reasons
-    account.needs_attention = bool(reasons)
 
 
 async def _event(session: AsyncSession, account: Account, kind: str, now: dt.datetime, **data: Any) -> None:

@@ -229,8 +229,28 @@ TEMPLATES: dict[str, dict[Lang, tuple[str, str]]] = {
         ),
     },
     "contract.ended": {
-        "ja": ("【{tenant}】委託契約が終了しました", "{recipient} 様\n\n{subject} は終了しました。\n"),
-        "en": ("[{tenant}] Agreement ended", "Dear {recipient},\n\n{subject} has ended.\n"),
+        "ja": (
+            "【{tenant}】委託契約が終了しました",
+            "{recipient} 様\n\n{subject} は終了しました。委託業者の利用者はもう操作できません。"
+            "対象アカウントのパスワードを団体側で変更し、変更したことを記録してください。\n",
+        ),
+        "en": (
+            "[{tenant}] Agreement ended",
+            "Dear {recipient},\n\n{subject} has ended; its contractor users can no longer act. Please change the "
+            "password of each covered account and record the change.\n",
+        ),
+    },
+    "contract.password_change_overdue": {
+        "ja": (
+            "【{tenant}】委託終了後のパスワード変更が未記録です",
+            "{recipient} 様\n\n{subject} の終了後、{account_label} のパスワード変更がまだ記録されていません。"
+            "変更して記録するまで、毎週お知らせします。\n",
+        ),
+        "en": (
+            "[{tenant}] Password change after the agreement still not recorded",
+            "Dear {recipient},\n\nAfter {subject} ended, no password change of {account_label} has been recorded. "
+            "You will be reminded weekly until it is.\n",
+        ),
     },
 }
 

@@ -191,7 +191,7 @@ async def declare(
     await cancel(
         session, tenant_id=account.tenant_id, subject_kind="account", subject_id=str(account.id), now=now, kinds=KINDS
     )
-    _set_attention(account, on=False)
+    accounts.set_attention(account, ATTENTION, on=False)
     if decision == "discontinue":
         declaration.application_id = await _closure_application(session, declaration, account, clock, principal)
     await session.flush()
@@ -254,17 +254,10 @@ async def _due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> N
         return
     declaration, account = found
     declaration.overdue_at, declaration.updated_at = now, now
-    _set_attention(account, on=True)
+    accounts.set_attention(account, ATTENTION, on=True)
     account.updated_at = now
     await session.flush()
     await _event(session, declaration, account, "renewal.overdue", now)
-
-
-def _set_attention(account: Account, *, on: bool) -> None:
-    reasons = [r for r in account.attention_reasons if r != ATTENTION] + ([ATTENTION] if on else [])
-    if reasons != account.attention_reasons:
-        account.attention_reasons = reasons
-        account.needs_attention = bool(reasons)
 
 
 async def _event(

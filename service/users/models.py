@@ -26,6 +26,7 @@ class User(Base):
     locale: Mapped[str] = mapped_column(default="ja")
     roles: Mapped[list[str]] = mapped_column(ARRAY(Text))
     unit_id: Mapped[uuid.UUID | None]
+    agreement_id: Mapped[uuid.UUID | None]  # a contractor's agreement: their standing and their fence
     password_hash: Mapped[str]
     password_changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     password_must_change: Mapped[bool] = mapped_column(default=False)

@@ -26,6 +26,10 @@ class UserCreate(msgspec.Struct, forbid_unknown_fields=True):
     unit_id: Annotated[uuid.UUID | None, Meta(description="The unit the person belongs to (a unit head heads it).")] = (
         None
     )
+    agreement_id: Annotated[
+        uuid.UUID | None,
+        Meta(description="For a contractor: the agreement that bounds what they see and do, and when."),
+    ] = None
 
 
 class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
@@ -34,6 +38,7 @@ class UserUpdate(msgspec.Struct, forbid_unknown_fields=True):
     locale: Locale | msgspec.UnsetType = msgspec.UNSET
     roles: Roles | msgspec.UnsetType = msgspec.UNSET
     unit_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
+    agreement_id: uuid.UUID | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class UserRead(msgspec.Struct):
@@ -45,6 +50,7 @@ class UserRead(msgspec.Struct):
     locale: str
     roles: list[str]
     unit_id: uuid.UUID | None
+    agreement_id: uuid.UUID | None
     password_must_change: bool
     disabled_at: dt.datetime | None
     last_login_at: dt.datetime | None

@@ -11,7 +11,7 @@ import secrets
 import uuid
 
 import msgspec
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import record
@@ -73,10 +73,25 @@ async def _keep_an_administrator(users: UsersRepository, user: User) -> None:
         raise conflict("conflict.last-general-administrator")
 
 
+async def _check_agreement(users: UsersRepository, roles: list[str], agreement_id: uuid.UUID | None) -> None:
+    """Only a contractor is linked to an agreement, and only to one of the tenant's."""
+    if agreement_id is None:
+        return
+    if roles != [Role.CONTRACTOR.value]:
+        raise validation_failed([FieldError(Msg("agreement.contractor-only"), "contractor_only", "/agreement_id")])
+    found = await users.session.scalar(
+        text("SELECT id FROM agreements WHERE tenant_id = :tenant AND id = :id"),
+        {"tenant": users.tenant_id, "id": agreement_id},
+    )
+    if found is None:
+        raise not_found("agreement", "/agreement_id")
+
+
 async def create_user(users: UsersRepository, passwords: Passwords, clock: Clock, data: UserCreate) -> tuple[User, str]:
     if errors := _role_errors(list(data.roles), data.unit_id):
         raise validation_failed(errors)
     await _check_unit(users, data.unit_id)
+    await _check_agreement(users, sorted({str(r) for r in data.roles}), data.agreement_id)
     taken = conflict("conflict.login-taken")
     if await users.by_login_or_email(data.login_id, data.email) is not None:
         raise taken
@@ -92,6 +107,7 @@ async def create_user(users: UsersRepository, passwords: Passwords, clock: Clock
             locale=data.locale,
             roles=sorted(set(data.roles)),
             unit_id=data.unit_id,
+            agreement_id=data.agreement_id,
             password_hash=await passwords.hash(password),
             password_changed_at=now,
             password_must_change=True,
@@ -111,6 +127,8 @@ async def update_user(users: UsersRepository, clock: Clock, user: User, patch: U
         raise validation_failed(errors)
     if patch.unit_id is not msgspec.UNSET:
         await _check_unit(users, patch.unit_id)
+    agreement_id = patch.agreement_id if patch.agreement_id is not msgspec.UNSET else user.agreement_id
+    await _check_agreement(users, sorted(set(roles)), agreement_id)
     if Role.GENERAL_ADMINISTRATOR in user.roles and Role.GENERAL_ADMINISTRATOR not in roles:
         await _keep_an_administrator(users, user)
     changed = False
@@ -120,10 +138,11 @@ async def update_user(users: UsersRepository, clock: Clock, user: User, patch: U
             setattr(user, name, value)
             changed = True
     new_roles = sorted(set(roles))
-    powers_changed = new_roles != sorted(user.roles) or unit_id != user.unit_id
+    powers_changed = new_roles != sorted(user.roles) or unit_id != user.unit_id or agreement_id != user.agreement_id
     if powers_changed:
         user.roles = new_roles
         user.unit_id = unit_id
+        user.agreement_id = agreement_id
         await revoke_user_sessions(users.session, user.id, clock.now(), "roles changed")
     if changed or powers_changed:
         user.updated_at = clock.now()

@@ -1,0 +1,488 @@
+"""Contractor agreements: what they must say, who they let in, and what their end carries out.
+
+When a unit outsources an account's operation (業務委託) or a designated manager (指定管理者) runs
+it, the agreement must state what the tenant's configuration requires (愛媛県: 004 第2の3(2) ア–オ:
+the security policy and guideline, posting staff and devices, copyright to the agency, login IDs,
+the agency's prior check of posts). Each agreement is checked against the configuration in force
+on its first day, and its findings are kept beside it.
+
+A contractor user is linked to one agreement and has standing only on the days it runs, checked
+on every request; inside it they reach only the operations made for them (CONTRACTOR_OPERATIONS)
+and only the accounts it covers. At the end a worker revokes their access, asks the agency to
+change each covered account's password (a deadline that escalates until it is recorded), and
+marks the contractor's login IDs revoked or handed over as agreed. Every handler re-reads the
+agreement, so a redelivered or late message does nothing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from litestar import Request
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.accounts import service as accounts
+from service.accounts.models import Account
+from service.agreements.models import Agreement, AgreementAccount, AgreementPeriod, LoginId
+from service.agreements.schemas import AgreementCreate, AgreementUpdate, Clauses, LoginIdCreate, Renewal
+from service.deadlines.models import Deadline
+from service.deadlines.service import cancel, handles, schedule
+from service.events.service import emit
+from service.identity.sessions import revoke_user_sessions
+from service.kit.access import no_standing, standing_rule
+from service.kit.auth import Principal
+from service.kit.calendar import end_of_day
+from service.kit.clock import Clock, local_today
+from service.kit.db import flush_or_conflict
+from service.kit.errors import FieldError, Msg, ProblemError, conflict, not_found, validation_failed
+from service.kit.ids import uuid7
+from service.kit.permissions import Role
+from service.security.service import PASSWORD_CHANGE_NEEDED
+from service.tenants.models import Tenant, Unit
+from service.users.models import User
+
+ENDING = "contract.ending"
+END = "contract.end"
+PASSWORD_CHECK = "contract.password_check"  # noqa: S105 - a deadline kind, not a password
+ENDING_DAYS_BEFORE = (30, 7)  # reminders before the end; the configuration names none
+PASSWORD_GRACE = dt.timedelta(days=14)  # the agency's time to change the password after the end
+NOTICE_TIME = dt.time(9, 0)
+LIVE = ("draft", "pending_approval", "active", "suspended", "closing")
+
+# Configuration clause -> the entry of `Clauses` that states it.
+CLAUSE_ENTRY = {
+    "security_policy_compliance": "security_policy_compliance",
+    "posting_staff_and_devices": "posting_staff_and_devices",
+    "copyright_to_agency": "copyright",
+    "login_id_handling": "login_ids",
+    "prior_check_of_posts": "prior_check_of_posts",
+    "periodic_usage_report": "periodic_usage_report",
+}
+
+# What a contractor user may call at all (within their agreement's accounts): reading the tenant,
+# its rules and the covered accounts, recording posts, reading their own agreement and login IDs.
+CONTRACTOR_OPERATIONS = frozenset({
+    "getTenant", "getGuidelineInForce", "listGuidelineVersions", "getGuidelineVersion", "diffGuidelineVersions",
+    "listAccounts", "getAccount", "listAccountDocuments", "getAccountReadiness", "listPosts", "recordPost",
+    "listAgreements", "getAgreement", "listLoginIds",
+})  # fmt: skip
+
+
+# ---- the compliance check --------------------------------------------------------------------------
+
+
+def check(config: dict[str, Any] | None, clauses: Clauses) -> list[dict[str, Any]]:
+    """Each required clause missing or not conforming, with the rule it breaks (its basis)."""
+    outsourcing = (config or {}).get("outsourcing") or {}
+    findings: list[dict[str, Any]] = []
+
+    def finding(clause: str, code: str, basis: list[str], **params: Any) -> None:
+        findings.append({"clause": clause, "code": code, "basis": basis, "params": params})
+
+    if config is not None and not outsourcing.get("allowed", True):
+        finding("outsourcing", "outsourcing-not-allowed", list(outsourcing.get("basis", [])))
+    for rule in outsourcing.get("required_clauses", []):
+        clause, basis = rule["clause"], list(rule.get("basis", []))
+        entry = getattr(clauses, CLAUSE_ENTRY[clause])
+        if entry is None or not entry.stated:
+            finding(clause, "missing", basis)
+            continue
+        if not entry.article:
+            finding(clause, "no-article", basis)
+        if clause == "posting_staff_and_devices" and not entry.staff:
+            finding(clause, "posting-staff-not-submitted", basis)
+        if clause == "copyright_to_agency":
+            if entry.owner is None:
+                finding(clause, "copyright-owner-unstated", basis)
+            elif entry.owner != "agency" and not outsourcing.get("other_copyright_owner_allowed", False):
+                finding(clause, "copyright-not-agency", basis)
+            elif entry.owner == "shared" and not entry.terms:
+                finding(clause, "copyright-shared-without-terms", basis)
+        if clause == "login_id_handling":
+            if outsourcing.get("contractor_ids_exclusive") and not entry.contractor_ids_exclusive:
+                finding(clause, "login-ids-not-exclusive", basis)
+            expected = outsourcing.get("contractor_login_ids_at_end", "unspecified")
+            if entry.at_end is None:
+                finding(clause, "login-ids-end-unstated", basis)
+            elif expected != "unspecified" and entry.at_end != expected:
+                finding(clause, "login-ids-end-differs", basis, expected=expected)
+    return findings
+
+
+def render_findings(findings: list[dict[str, Any]], lang: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "clause": f["clause"],
+            "code": f["code"],
+            "detail": Msg(
+                f"finding.{f['code']}", {**f.get("params", {}), "label": Msg(f"clause.{f['clause']}")}
+            ).render(lang),
+            "basis": f["basis"],
+        }
+        for f in findings
+    ]
+
+
+async def _recheck(session: AsyncSession, agreement: Agreement) -> None:
+    version, config = await accounts.config_on(session, agreement.tenant_id, agreement.starts_on)
+    findings = check(config, msgspec.convert(agreement.clauses, Clauses))
+    agreement.findings, agreement.checked_version = findings, version
+    agreement.finding_codes = sorted({f["code"] for f in findings})
+
+
+# ---- reading ---------------------------------------------------------------------------------------
+
+
+async def get_agreement(
+    session: AsyncSession, tenant_id: uuid.UUID, agreement_id: uuid.UUID, *, lock: bool = False
+) -> Agreement:
+    query = select(Agreement).where(Agreement.tenant_id == tenant_id, Agreement.id == agreement_id)
+    found = (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
+    if found is None:
+        raise not_found("agreement")
+    return found
+
+
+async def covered(session: AsyncSession, agreement: Agreement) -> list[uuid.UUID]:
+    rows = await session.execute(
+        select(AgreementAccount.account_id)
+        .where(AgreementAccount.tenant_id == agreement.tenant_id, AgreementAccount.agreement_id == agreement.id)
+        .order_by(AgreementAccount.account_id)
+    )
+    return list(rows.scalars())
+
+
+async def periods(session: AsyncSession, agreement: Agreement) -> list[AgreementPeriod]:
+    rows = await session.execute(
+        select(AgreementPeriod)
+        .where(AgreementPeriod.tenant_id == agreement.tenant_id, AgreementPeriod.agreement_id == agreement.id)
+        .order_by(AgreementPeriod.starts_on)
+    )
+    return list(rows.scalars())
+
+
+def in_force(agreement: Agreement, today: dt.date) -> bool:
+    return agreement.state == "active" and agreement.starts_on <= today <= agreement.ends_on
+
+
+async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    return (await session.execute(select(Tenant).where(Tenant.id == tenant_id))).scalar_one()
+
+
+# ---- writing ---------------------------------------------------------------------------------------
+
+
+async def _require_unit_scope(session: AsyncSession, principal: Principal, unit_id: uuid.UUID) -> None:
+    """Unit heads manage their units' agreements; the tenant-wide roles any."""
+    scope = await accounts.scope_of(session, principal)
+    if not scope.everything and unit_id not in scope.unit_ids:
+        raise ProblemError(
+            "forbidden", Msg("detail.not-your-account"), extensions={"reason": "outside-your-units-or-assignments"}
+        )
+
+
+async def _check_accounts(session: AsyncSession, tenant_id: uuid.UUID, account_ids: list[uuid.UUID]) -> None:
+    found = dict(
+        (
+            await session.execute(
+                select(Account.id, Account.status).where(Account.tenant_id == tenant_id, Account.id.in_(account_ids))
+            )
+        ).all()
+    )
+    # Unknown here (or another tenant's): 404, as for any id that finds nothing.
+    message = Msg("detail.not-found", {"resource": Msg("resource.account")})
+    if missing := [
+        FieldError(message, "not_found", f"/account_ids/{i}") for i, a in enumerate(account_ids) if a not in found
+    ]:
+        raise ProblemError("not-found", message, errors=missing)
+    errors = []
+    for i, account_id in enumerate(account_ids):
+        if found[account_id] not in LIVE:
+            errors.append(FieldError(Msg("agreement.account-not-live"), "not_live", f"/account_ids/{i}"))
+    if len(set(account_ids)) != len(account_ids):
+        errors.append(FieldError(Msg("field.unique_items"), "unique_items", "/account_ids"))
+    if errors:
+        raise validation_failed(errors)
+
+
+async def create_agreement(
+    session: AsyncSession, tenant_id: uuid.UUID, clock: Clock, principal: Principal, data: AgreementCreate
+) -> Agreement:
+    if data.ends_on < data.starts_on:
+        raise validation_failed([FieldError(Msg("agreement.period-order"), "period_order", "/ends_on")])
+    if await session.scalar(select(Unit.id).where(Unit.tenant_id == tenant_id, Unit.id == data.unit_id)) is None:
+        raise not_found("unit", "/unit_id")
+    await _require_unit_scope(session, principal, data.unit_id)
+    await _check_accounts(session, tenant_id, data.account_ids)
+    now = clock.now()
+    agreement = Agreement(
+        id=uuid7(),
+        tenant_id=tenant_id,
+        unit_id=data.unit_id,
+        contractor_name=data.contractor_name,
+        kind=data.kind,
+        reference=data.reference,
+        starts_on=data.starts_on,
+        ends_on=data.ends_on,
+        clauses=msgspec.to_builtins(data.clauses),
+        state="active",
+        created_by=principal.label,
+        created_at=now,
+        updated_at=now,
+    )
+    await _recheck(session, agreement)
+    session.add(agreement)
+    await flush_or_conflict(session, conflict("conflict.reference-taken"))
+    session.add(
+        AgreementPeriod(
+            id=uuid7(), tenant_id=tenant_id, agreement_id=agreement.id, starts_on=data.starts_on,
+            ends_on=data.ends_on, reference=data.reference, recorded_by=principal.label, created_at=now,
+        )
+    )  # fmt: skip
+    session.add_all(
+        AgreementAccount(tenant_id=tenant_id, agreement_id=agreement.id, account_id=a) for a in data.account_ids
+    )
+    await session.flush()
+    await _schedule_end(session, agreement, now)
+    return agreement
+
+
+async def update_agreement(
+    session: AsyncSession, agreement: Agreement, clock: Clock, principal: Principal, patch: AgreementUpdate
+) -> None:
+    if agreement.state != "active":
+        raise conflict("conflict.agreement-ended")
+    await _require_unit_scope(session, principal, agreement.unit_id)
+    if patch.contractor_name is not msgspec.UNSET:
+        agreement.contractor_name = patch.contractor_name
+    if patch.clauses is not msgspec.UNSET:
+        agreement.clauses = msgspec.to_builtins(patch.clauses)
+    if patch.account_ids is not msgspec.UNSET:
+        await _check_accounts(session, agreement.tenant_id, patch.account_ids)
+        current, wanted = set(await covered(session, agreement)), set(patch.account_ids)
+        removed = current - wanted
+        if removed and await session.scalar(
+            select(LoginId.id).where(LoginId.agreement_id == agreement.id, LoginId.account_id.in_(removed)).limit(1)
+        ):
+            raise conflict("conflict.login-ids-on-account")
+        if removed:
+            await session.execute(
+                delete(AgreementAccount).where(
+                    AgreementAccount.agreement_id == agreement.id, AgreementAccount.account_id.in_(removed)
+                )
+            )
+        session.add_all(
+            AgreementAccount(tenant_id=agreement.tenant_id, agreement_id=agreement.id, account_id=a)
+            for a in sorted(wanted - current)
+        )
+    await _recheck(session, agreement)
+    agreement.updated_at = clock.now()
+    await session.flush()
+
+
+async def renew(session: AsyncSession, agreement: Agreement, clock: Clock, principal: Principal, data: Renewal) -> None:
+    """A new period from the day after the current end; the earlier periods stay as history."""
+    if agreement.state != "active":
+        raise conflict("conflict.agreement-ended")
+    await _require_unit_scope(session, principal, agreement.unit_id)
+    if data.ends_on <= agreement.ends_on:
+        raise validation_failed([FieldError(Msg("agreement.renewal-not-later"), "not_later", "/ends_on")])
+    now = clock.now()
+    starts_on = agreement.ends_on + dt.timedelta(days=1)
+    reference = data.reference or agreement.reference
+    session.add(
+        AgreementPeriod(
+            id=uuid7(), tenant_id=agreement.tenant_id, agreement_id=agreement.id, starts_on=starts_on,
+            ends_on=data.ends_on, reference=reference, recorded_by=principal.label, created_at=now,
+        )
+    )  # fmt: skip
+    agreement.ends_on, agreement.reference, agreement.updated_at = data.ends_on, reference, now
+    await flush_or_conflict(session, conflict("conflict.reference-taken"))
+    await cancel(
+        session, tenant_id=agreement.tenant_id, subject_kind="agreement", subject_id=str(agreement.id), now=now,
+        kinds=(ENDING, END),
+    )  # fmt: skip
+    await _schedule_end(session, agreement, now)
+
+
+async def add_login_id(
+    session: AsyncSession, agreement: Agreement, clock: Clock, principal: Principal, data: LoginIdCreate
+) -> LoginId:
+    if agreement.state != "active":
+        raise conflict("conflict.agreement-ended")
+    await _require_unit_scope(session, principal, agreement.unit_id)
+    if data.account_id not in await covered(session, agreement):
+        raise validation_failed([FieldError(Msg("agreement.not-covered"), "not_covered", "/account_id")])
+    now = clock.now()
+    login = LoginId(
+        id=uuid7(), tenant_id=agreement.tenant_id, agreement_id=agreement.id, account_id=data.account_id,
+        login_id=data.login_id, holder=data.holder, state="active", note=data.note, created_at=now, updated_at=now,
+    )  # fmt: skip
+    session.add(login)
+    await flush_or_conflict(session, conflict("conflict.login-id-taken"))
+    return login
+
+
+async def login_ids(session: AsyncSession, agreement: Agreement, *, holder: str | None = None) -> list[LoginId]:
+    query = select(LoginId).where(LoginId.tenant_id == agreement.tenant_id, LoginId.agreement_id == agreement.id)
+    if holder is not None:
+        query = query.where(LoginId.holder == holder)
+    return list((await session.execute(query.order_by(LoginId.id))).scalars())
+
+
+# ---- contractor standing and fence -----------------------------------------------------------------
+
+
+@standing_rule(Role.CONTRACTOR)
+async def contractor_standing(
+    session: AsyncSession, principal: Principal, clock: Clock, request: Request[Any, Any, Any] | None
+) -> None:
+    """Only on the days the user's agreement runs; only its operations, accounts and agreement."""
+    agreement = (
+        await session.execute(
+            select(Agreement).join(User, User.agreement_id == Agreement.id).where(User.id == principal.id)
+        )
+    ).scalar_one_or_none()
+    if agreement is None:
+        raise no_standing("no-active-agreement")
+    today = local_today(clock, (await _tenant(session, agreement.tenant_id)).time_zone)
+    if agreement.state != "active" or today > agreement.ends_on:
+        raise no_standing("agreement-ended")
+    if today < agreement.starts_on:
+        raise no_standing("agreement-not-started")
+    if request is None:
+        return
+    if request.route_handler.operation_id not in CONTRACTOR_OPERATIONS:
+        raise ProblemError("forbidden", Msg("detail.not-for-contractors"), extensions={"reason": "not-for-contractors"})
+    accounts_covered = frozenset(await covered(session, agreement))
+    params = request.path_params
+    if "account_id" in params and params["account_id"] not in accounts_covered:
+        raise not_found("account")
+    if "agreement_id" in params and params["agreement_id"] != agreement.id:
+        raise not_found("agreement")
+    request.state.contractor_agreement = agreement.id
+    request.state.contractor_accounts = accounts_covered
+
+
+# ---- the end, carried out by the workers -----------------------------------------------------------
+
+
+async def _schedule_end(session: AsyncSession, agreement: Agreement, now: dt.datetime) -> None:
+    tenant = await _tenant(session, agreement.tenant_id)
+    zone = ZoneInfo(tenant.time_zone)
+    base = {"ends_on": agreement.ends_on.isoformat()}
+    for days in ENDING_DAYS_BEFORE:
+        at = dt.datetime.combine(agreement.ends_on - dt.timedelta(days=days), NOTICE_TIME, tzinfo=zone).astimezone(
+            dt.UTC
+        )
+        if at > now:
+            await schedule(
+                session, tenant_id=agreement.tenant_id, kind=ENDING, subject_kind="agreement",
+                subject_id=str(agreement.id), due_at=at, now=now, payload={**base, "days_before": days},
+                dedupe_key=f"ending:{agreement.ends_on.isoformat()}:-{days}d", revive=True,
+            )  # fmt: skip
+    await schedule(
+        session, tenant_id=agreement.tenant_id, kind=END, subject_kind="agreement", subject_id=str(agreement.id),
+        due_at=end_of_day(agreement.ends_on, tenant.time_zone), now=now, payload=base,
+        dedupe_key=f"end:{agreement.ends_on.isoformat()}", revive=True,
+    )  # fmt: skip
+
+
+async def _for_deadline(session: AsyncSession, deadline: Deadline) -> Agreement | None:
+    """The agreement, locked, if it still ends when the deadline was scheduled for (a renewal moves it)."""
+    agreement = (
+        await session.execute(
+            select(Agreement)
+            .where(Agreement.tenant_id == deadline.tenant_id, Agreement.id == uuid.UUID(deadline.subject_id))
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if agreement is None or agreement.state != "active":
+        return None
+    if agreement.ends_on.isoformat() != deadline.payload.get("ends_on"):
+        return None
+    return agreement
+
+
+async def _event(session: AsyncSession, agreement: Agreement, kind: str, now: dt.datetime, **data: Any) -> None:
+    await emit(
+        session,
+        tenant_id=agreement.tenant_id,
+        type=kind,
+        subject_kind="agreement",
+        subject_id=str(agreement.id),
+        data={
+            "subject_label": f"{agreement.contractor_name}（{agreement.reference}）",
+            "end_on": agreement.ends_on.isoformat(),
+            "unit_id": str(agreement.unit_id),
+            **data,
+        },
+        now=now,
+    )
+
+
+@handles(ENDING)
+async def _ending(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+    if (agreement := await _for_deadline(session, deadline)) is not None:
+        await _event(session, agreement, "contract.ending", now, days_before=deadline.payload.get("days_before"))
+
+
+@handles(END)
+async def _end(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+    agreement = await _for_deadline(session, deadline)
+    if agreement is None:
+        return
+    agreement.state, agreement.ended_at, agreement.updated_at = "ended", now, now
+    # Contractor access: gone at once (their standing already ends with the period; sessions too).
+    contractors = (
+        await session.execute(
+            select(User.id).where(User.tenant_id == agreement.tenant_id, User.agreement_id == agreement.id)
+        )
+    ).scalars()
+    for user_id in contractors:
+        await revoke_user_sessions(session, user_id, now, "agreement ended")
+    # The contractor's login IDs, as agreed (revoked where the agreement says nothing).
+    at_end = (agreement.clauses.get("login_ids") or {}).get("at_end") or "revoke"
+    fate = "revoked" if at_end == "revoke" else "handed_over"
+    for login in await login_ids(session, agreement, holder="contractor"):
+        if login.state == "active":
+            login.state, login.state_changed_at, login.updated_at = fate, now, now
+    # Each covered account's password, changed by the agency: asked now, checked after the grace.
+    for account_id in await covered(session, agreement):
+        account = await accounts.get_account(session, agreement.tenant_id, account_id, for_update=True)
+        if account.status not in LIVE:
+            continue
+        if PASSWORD_CHANGE_NEEDED not in account.attention_reasons:
+            accounts.set_attention(account, PASSWORD_CHANGE_NEEDED, on=True)
+            account.updated_at = now
+        await schedule(
+            session, tenant_id=agreement.tenant_id, kind=PASSWORD_CHECK, subject_kind="account",
+            subject_id=str(account_id), due_at=now + PASSWORD_GRACE, now=now,
+            payload={"agreement_id": str(agreement.id), "ended_at": now.isoformat()},
+            dedupe_key=f"contract-password:{agreement.id}:{agreement.ends_on.isoformat()}",
+        )  # fmt: skip
+    await session.flush()
+    await _event(session, agreement, "contract.ended", now, login_ids_at_end=at_end)
+
+
+@handles(PASSWORD_CHECK)
+async def _password_check(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+    """Escalate, and look again in a week, until the agency records the password change."""
+    account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
+    ended_at = dt.datetime.fromisoformat(str(deadline.payload["ended_at"]))
+    changed = account.last_password_change_at is not None and account.last_password_change_at >= ended_at
+    if changed or account.status not in LIVE:
+        return
+    agreement = await get_agreement(session, deadline.tenant_id, uuid.UUID(str(deadline.payload["agreement_id"])))
+    await _event(session, agreement, "contract.password_change_overdue", now, account_id=str(account.id),
+                 account_label=account.display_name)  # fmt: skip
+    await schedule(
+        session, tenant_id=deadline.tenant_id, kind=PASSWORD_CHECK, subject_kind="account",
+        subject_id=deadline.subject_id, due_at=now + dt.timedelta(days=7), now=now, payload=deadline.payload,
+        dedupe_key=f"contract-password:{agreement.id}:{now.date().isoformat()}",
+    )  # fmt: skip
