@@ -145,6 +145,13 @@ async def test_bad_agreements_are_refused_and_change_nothing(client: httpx.Async
     await make_agreement(client, ehime, body)
     assert_problem(await client.post(ehime.url("/agreements"), json=body, headers=ehime.admin.headers), 409, "conflict")
     assert len((await get(client, ehime, "/agreements", ehime.admin.headers))["items"]) == 1
+    # A unit head records the agreements of their own units only.
+    other_unit = ehime.unit(0)
+    head = await staff(client, ehime.admin.headers, ehime.id, ["unit_head"], unit_id=other_unit["id"])
+    outside = await client.post(
+        ehime.url("/agreements"), json=agreement_body(ehime, [account["id"]]), headers=head.headers
+    )
+    assert assert_problem(outside, 403, "forbidden")["reason"] == "outside-your-units-or-assignments"
     # A staff member is not linked to an agreement.
     wrong = await client.post(ehime.url("/users"), headers=ehime.admin.headers, json={
         "login_id": f"u{uuid.uuid4().hex[:8]}", "email": f"{uuid.uuid4().hex[:8]}@example.jp", "display_name": "x",
