@@ -44,7 +44,7 @@ from service.kit.logging import request_middleware
 from service.kit.migrate import head_revision
 from service.kit.queue import QueueSettings, Relay, Runtime, broker_for, install, set_runtime
 from service.kit.ratelimit import RateLimiter
-from service.monitoring.routes import MonitoringController
+from service.monitoring.routes import MonitoringController, ReviewController
 from service.notifications.routes import MailController
 from service.register.routes import PublicRegisterController
 from service.renewals.routes import DeclarationController
@@ -89,6 +89,7 @@ ROUTES: list[ControllerRouterHandler] = [
     PasswordPolicyController,
     PasswordChangeController,
     MonitoringController,
+    ReviewController,
     IncidentController,
     AgreementController,
     PublicRegisterController,
@@ -164,7 +165,8 @@ def _openapi() -> OpenAPIConfig:
                 description="Passwords of the accounts: checked, changes recorded, never stored.",
             ),
             Tag(
-                name="Monitoring", description="Looks at each account's posts and comments, at the tenant's frequency."
+                name="Monitoring",
+                description="Looks at posts and comments, and periodic reviews, at the tenant's intervals.",
             ),
             Tag(
                 name="Incidents",

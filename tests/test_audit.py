@@ -400,6 +400,10 @@ async def test_every_write_endpoint_leaves_a_trace(
         "recordMonitoring": (
             "POST", f"/v1/tenants/{tid}/accounts/{acct['id']}/monitoring", {"issues_found": False}, admin.headers, "tenant",
         ),
+        "recordReview": (
+            "POST", f"/v1/tenants/{tid}/accounts/{acct['id']}/reviews", {"kind": "periodic_review", "action_needed": False},
+            admin.headers, "tenant",
+        ),
         "reportIncident": (
             "POST", f"/v1/tenants/{tid}/incidents", {"kind": "flaming", "severity": "low", "title": "炎上"}, admin.headers, "tenant",
         ),

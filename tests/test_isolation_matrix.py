@@ -66,6 +66,7 @@ BODIES: dict[str, Any] = {
     "checkAccountPassword": {"password": "Smuggled-2026!"},
     "recordPasswordChange": {"meets_policy": True},
     "recordMonitoring": {"issues_found": False},
+    "recordReview": {"kind": "settings_review", "action_needed": False},
     "reportIncident": {"kind": "flaming", "severity": "low", "title": "smuggled"},
     "addIncidentEntry": {"kind": "action", "note": "smuggled"},
     "resolveIncident": {"resolution": "smuggled"},

@@ -107,3 +107,45 @@ async def test_an_account_silent_past_the_threshold_is_flagged_for_review(
     theirs = await open_account(client, mine)
     deadlines = (await get(client, mine, "/deadlines?state=pending&limit=200", platform))["items"]
     assert pending_of(deadlines, theirs["id"], "inactivity.check") == []
+
+
+async def test_periodic_reviews_fall_due_at_the_tenants_intervals(
+    client: httpx.AsyncClient, platform: dict[str, str], time: Any
+) -> None:
+    """愛媛県: the account against its targets every 12 months, its security settings every 6;
+    小山高専 asks for neither."""
+    ehime = await agency_from_preset(client, platform, "ehime-pref")
+    head = await staff(client, platform, ehime.id, ["unit_head"], unit_id=ehime.unit()["id"])
+    account = await open_account(client, ehime)
+    deadlines = (await get(client, ehime, "/deadlines?state=pending&limit=200", platform))["items"]
+    assert pending_of(deadlines, account["id"], "settings_review.due") == ["2026-10-01T00:00:00Z"]
+    assert pending_of(deadlines, account["id"], "periodic_review.due") == ["2027-04-01T00:00:00Z"]
+    oyama = await agency_from_preset(client, platform, "oyama-kosen")
+    theirs = await open_account(client, oyama)
+    theirs_pending = (await get(client, oyama, "/deadlines?state=pending&limit=200", platform))["items"]
+    assert [d for d in theirs_pending if d["subject_id"] == theirs["id"] and d["kind"].endswith("review.due")] == []
+
+    await time.to("2026-10-01T01:00:00+00:00")
+    await time.to("2026-10-01T03:00:00+00:00")  # once
+    [due] = [e for e in await events(client, ehime, platform, "review.due") if e["subject_id"] == account["id"]]
+    assert (due["data"]["review"], due["data"]["interval_months"]) == ("settings_review", 6)
+    flagged = await get(client, ehime, f"/accounts/{account['id']}", platform)
+    assert "settings_review_due" in flagged["attention_reasons"]
+    mail = (await get(client, ehime, "/mail?limit=200", platform))["items"]
+    told = [m for m in mail if "定期的な見直し" in m["subject"]]
+    assert {m["to_address"] for m in told} == {ehime.admin.user["email"], head.user["email"]}
+    assert "セキュリティ設定の見直しの時期です（6か月ごと、前回：2026-04-01）" in told[0]["body"]
+
+    reviews = ehime.url(f"/accounts/{account['id']}/reviews")
+    wrong = await client.post(reviews, json={"kind": "yearly", "action_needed": False}, headers=platform)
+    assert [e["pointer"] for e in assert_problem(wrong, 422, "validation-error")["errors"]] == ["/kind"]
+    done = await client.post(reviews, headers=platform, json={
+        "kind": "settings_review", "action_needed": True, "findings": "二段階認証を有効にした",
+    })  # fmt: skip
+    assert done.status_code == 201, done.text
+    after = await get(client, ehime, f"/accounts/{account['id']}", platform)
+    assert "settings_review_due" not in after["attention_reasons"]
+    deadlines = (await get(client, ehime, "/deadlines?state=pending&limit=200", platform))["items"]
+    assert pending_of(deadlines, account["id"], "settings_review.due") == ["2027-04-01T00:00:00Z"]
+    listed = await get(client, ehime, f"/accounts/{account['id']}/reviews?kind=settings_review", platform)
+    assert [(r["kind"], r["action_needed"]) for r in listed] == [("settings_review", True)]

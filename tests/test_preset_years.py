@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from service.kit.calendar import add_months
 from tests.registers import (
     Agency,
     Time,
@@ -112,6 +113,13 @@ async def test_a_year_of_accounts_under_each_preset(
         assert [d[:10] for d in monitoring_due] == [(today + dt.timedelta(days=7)).isoformat()]
     else:
         assert monitoring_due == []
+
+    # Periodic reviews where the tenant asks for them (愛媛県: targets yearly, security settings half-yearly).
+    for review, rule in (("periodic_review", rules["renewal"]["periodic_review"]),
+                         ("settings_review", rules["security"]["settings_review"])):  # fmt: skip
+        wanted = rule.get("required", rule.get("periodic")) and rule["interval_months"]
+        due = await pending(client, agency, kept["id"], f"{review}.due")
+        assert [d[:10] for d in due] == ([add_months(OPENED, wanted).isoformat()] if wanted else [])
 
     kind = rules["incidents"]["kinds"][0]
     report = {"kind": kind, "severity": "medium", "title": "年次テスト", "account_id": kept["id"]}

@@ -45,6 +45,10 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
         "A manager or operator of an account left (a new manager and password are needed)",
     ),
     "monitoring.due": ("モニタリングの時期が来た", "An account is due to be monitored"),
+    "review.due": (
+        "アカウントの定期的な見直し（目標の検証・セキュリティ設定の確認）の時期が来た",
+        "An account is due for its periodic review (targets, or security settings)",
+    ),
     "account.inactive": ("アカウントの更新が長く止まっている", "An account has not posted for longer than allowed"),
     "incident.reported": ("トラブルが報告された", "An incident was reported"),
     "incident.resolved": ("トラブルが解決した", "An incident was resolved"),

@@ -22,3 +22,19 @@ class MonitoringRecord(Base):
     findings: Mapped[str] = mapped_column(default="")
     recorded_by: Mapped[str]
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AccountReview(Base):
+    """A periodic review: the account against its purpose and targets (PDCA), or its security settings."""
+
+    __tablename__ = "account_reviews"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    account_id: Mapped[uuid.UUID]
+    kind: Mapped[str]
+    reviewed_on: Mapped[dt.date] = mapped_column(Date)
+    action_needed: Mapped[bool]
+    findings: Mapped[str] = mapped_column(default="")
+    recorded_by: Mapped[str]
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

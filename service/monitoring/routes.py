@@ -1,4 +1,5 @@
-"""/v1/tenants/{tenant_id}/accounts/{account_id}/monitoring: each look at an account, recorded."""
+"""/v1/tenants/{tenant_id}/accounts/{account_id}/monitoring and …/reviews: each look at an account,
+and each periodic review of it, recorded."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import uuid
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,8 +17,8 @@ from service.kit.auth import Principal, requires
 from service.kit.clock import Clock
 from service.kit.http import problems
 from service.monitoring import service
-from service.monitoring.models import MonitoringRecord
-from service.monitoring.schemas import MonitoringCreate, MonitoringRead
+from service.monitoring.models import AccountReview, MonitoringRecord
+from service.monitoring.schemas import MonitoringCreate, MonitoringRead, ReviewCreate, ReviewKind, ReviewRead
 
 
 class MonitoringController(Controller):
@@ -74,3 +75,63 @@ class MonitoringController(Controller):
             .order_by(MonitoringRecord.monitored_on.desc(), MonitoringRecord.id.desc())
         )
         return [msgspec.convert(r, MonitoringRead, from_attributes=True) for r in rows.scalars()]
+
+
+class ReviewController(Controller):
+    path = "/v1/tenants/{tenant_id:uuid}/accounts/{account_id:uuid}/reviews"
+    tags = ["Monitoring"]
+
+    @post(
+        "/",
+        operation_id="recordReview",
+        summary="Record a periodic review: against the account's targets (PDCA), or of its security settings",
+        guards=[requires("accounts:write")],
+        responses=problems(401, 403, 404, 409, 413, 415, 422),
+    )
+    async def record(
+        self,
+        current_tenant_id: NamedDependency[uuid.UUID],
+        account_id: FromPath[uuid.UUID],
+        data: JSONBody[ReviewCreate],
+        db_session: NamedDependency[AsyncSession],
+        principal: NamedDependency[Principal],
+        clock: NamedDependency[Clock],
+    ) -> Response[ReviewRead]:
+        """Restarts that kind's interval (renewal.periodic_review, security.settings_review) and
+        clears its "due" flag."""
+        account = await accounts.get_account(db_session, current_tenant_id, account_id, for_update=True)
+        await accounts.require_change(db_session, principal, account)
+        review = await service.record_review(
+            db_session,
+            account,
+            clock,
+            principal,
+            kind=data.kind,
+            action_needed=data.action_needed,
+            findings=data.findings,
+            reviewed_on=data.reviewed_on,
+        )
+        return Response(msgspec.convert(review, ReviewRead, from_attributes=True), status_code=201)
+
+    @get(
+        "/",
+        operation_id="listReviews",
+        summary="The account's periodic reviews, newest first",
+        guards=[requires("accounts:read")],
+        responses=problems(401, 403, 404, 422),
+    )
+    async def list_(
+        self,
+        current_tenant_id: NamedDependency[uuid.UUID],
+        account_id: FromPath[uuid.UUID],
+        db_session: NamedDependency[AsyncSession],
+        kind: FromQuery[ReviewKind | None] = None,
+    ) -> list[ReviewRead]:
+        await accounts.get_account(db_session, current_tenant_id, account_id)
+        query = select(AccountReview).where(
+            AccountReview.tenant_id == current_tenant_id, AccountReview.account_id == account_id
+        )
+        if kind is not None:
+            query = query.where(AccountReview.kind == kind)
+        rows = await db_session.execute(query.order_by(AccountReview.reviewed_on.desc(), AccountReview.id.desc()))
+        return [msgspec.convert(r, ReviewRead, from_attributes=True) for r in rows.scalars()]

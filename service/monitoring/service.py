@@ -9,7 +9,13 @@ Inactivity (小山高専 §4十二, 愛媛県 第2の7(4)): no post recorded for
 threshold flags the account for review and tells the general administrators, who may order its
 closure (a closure application). A post clears the flag and restarts the count.
 
-Both are one pending deadline per account, keyed by the record it counts from, so a newer record
+Periodic reviews (愛媛県 第2の3(1)ア(ク), 第2の7(4); 第2の7(3)): every so many months the account is
+reviewed against its purpose and targets (PDCA: renewal.periodic_review) and its security settings
+are checked (security.settings_review). Each review is recorded; when the interval since the last
+one (or the opening) runs out, the general administrators and the unit's heads are reminded and
+the account flagged until the next record.
+
+Each is one pending deadline per account, keyed by the record it counts from, so a newer record
 replaces it and a redelivered one finds nothing to do.
 """
 
@@ -33,7 +39,7 @@ from service.kit.calendar import add_months, start_of_day
 from service.kit.clock import Clock, local_today
 from service.kit.errors import FieldError, Msg, validation_failed
 from service.kit.ids import uuid7
-from service.monitoring.models import MonitoringRecord
+from service.monitoring.models import AccountReview, MonitoringRecord
 from service.tenants.models import Tenant
 
 MONITORING = "monitoring.due"
@@ -42,6 +48,18 @@ MONITORING_OVERDUE = "monitoring_overdue"
 INACTIVE = "inactive"
 LIVE = ("active", "suspended", "closing")
 NOTICE_TIME = dt.time(9, 0)
+# A review kind -> (configuration section, rule, the flag that switches it on).
+REVIEWS = {
+    "periodic_review": ("renewal", "periodic_review", "required"),
+    "settings_review": ("security", "settings_review", "periodic"),
+}
+
+
+def review_months(config: dict[str, Any], kind: str) -> int | None:
+    """The tenant's interval for a kind of review, or None where it asks for none."""
+    section, name, switch = REVIEWS[kind]
+    rule = config.get(section, {}).get(name) or {}
+    return int(rule["interval_months"]) if rule.get(switch) and rule.get("interval_months") else None
 
 
 def next_look(frequency: str, since: dt.date) -> dt.date | None:
@@ -126,10 +144,32 @@ async def schedule_inactivity(
     await _reschedule(session, account, tenant, INACTIVITY, since, due_on, now)
 
 
+async def _last_review(session: AsyncSession, account: Account, kind: str) -> dt.date | None:
+    last = await session.scalar(
+        select(func.max(AccountReview.reviewed_on)).where(
+            AccountReview.tenant_id == account.tenant_id,
+            AccountReview.account_id == account.id,
+            AccountReview.kind == kind,
+        )
+    )
+    return last or account.opened_on
+
+
+async def schedule_review(
+    session: AsyncSession, account: Account, tenant: Tenant, config: dict[str, Any], kind: str, now: dt.datetime
+) -> None:
+    since = await _last_review(session, account, kind)
+    months = review_months(config, kind)
+    due_on = add_months(since, months) if since and months else None
+    await _reschedule(session, account, tenant, f"{kind}.due", since, due_on, now)
+
+
 async def account_opened(session: AsyncSession, account: Account, config: dict[str, Any], now: dt.datetime) -> None:
     tenant = await _tenant(session, account.tenant_id)
     await schedule_monitoring(session, account, tenant, config, now)
     await schedule_inactivity(session, account, tenant, config, now)
+    for kind in REVIEWS:
+        await schedule_review(session, account, tenant, config, kind, now)
 
 
 async def post_recorded(session: AsyncSession, account: Account, clock: Clock) -> None:
@@ -180,6 +220,45 @@ async def record_monitoring(
     return record
 
 
+async def record_review(
+    session: AsyncSession,
+    account: Account,
+    clock: Clock,
+    principal: Principal,
+    *,
+    kind: str,
+    action_needed: bool,
+    findings: str,
+    reviewed_on: dt.date | None,
+) -> AccountReview:
+    if account.status not in LIVE:
+        raise accounts.illegal(account.status, "record_review")
+    tenant = await _tenant(session, account.tenant_id)
+    today = local_today(clock, tenant.time_zone)
+    day = reviewed_on or today
+    if day > today:
+        raise validation_failed([FieldError(Msg("field.future-date"), "in_the_future", "/reviewed_on")])
+    now = clock.now()
+    review = AccountReview(
+        id=uuid7(),
+        tenant_id=account.tenant_id,
+        account_id=account.id,
+        kind=kind,
+        reviewed_on=day,
+        action_needed=action_needed,
+        findings=findings,
+        recorded_by=principal.label,
+        created_at=now,
+    )
+    session.add(review)
+    accounts.set_attention(account, f"{kind}_due", on=False)
+    account.updated_at = now
+    await session.flush()
+    _, config = await accounts.config_in_force(session, account.tenant_id, clock)
+    await schedule_review(session, account, tenant, config or {}, kind, now)
+    return review
+
+
 # ---- the worker's part -------------------------------------------------------------------------------
 
 
@@ -218,6 +297,29 @@ async def _inactivity_check(session: AsyncSession, deadline: Deadline, now: dt.d
     account.updated_at = now
     await session.flush()
     await _event(session, account, "account.inactive", now, since=since.isoformat(), threshold_days=int(days))
+
+
+async def _review_due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+    kind = deadline.kind.removesuffix(".due")
+    account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
+    if account.status not in LIVE:
+        return
+    tenant = await _tenant(session, account.tenant_id)
+    today = now.astimezone(ZoneInfo(tenant.time_zone)).date()
+    _, config = await accounts.config_on(session, account.tenant_id, today)
+    months = review_months(config or {}, kind)
+    since = await _last_review(session, account, kind)
+    if months is None or since is None or add_months(since, months) > today:
+        return  # reviewed since, or no longer asked for
+    accounts.set_attention(account, f"{kind}_due", on=True)
+    account.updated_at = now
+    await session.flush()
+    await _event(session, account, "review.due", now, review=kind, deadline_kind=kind,
+                 since=since.isoformat(), interval_months=months)  # fmt: skip
+
+
+for _kind in REVIEWS:
+    handles(f"{_kind}.due")(_review_due)
 
 
 async def _event(session: AsyncSession, account: Account, kind: str, now: dt.datetime, **data: Any) -> None:

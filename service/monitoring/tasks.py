@@ -13,7 +13,7 @@ from service.accounts.models import Account, AccountOperator
 from service.events.models import Event
 from service.kit.permissions import Role
 from service.monitoring import service as _handlers  # noqa: F401 - registers the deadline handlers
-from service.notifications.service import general_administrators, recipients_for
+from service.notifications.service import everyone, general_administrators, recipients_for, unit_heads
 from service.tenants.models import Unit
 from service.users.models import User
 
@@ -33,10 +33,7 @@ async def responsible(session: AsyncSession, event: Event) -> list[User]:
     people: list[User] = []
     if role == Role.UNIT_HEAD.value:
         parent = await session.scalar(select(Unit.parent_id).where(Unit.id == account.unit_id))
-        units = [u for u in (account.unit_id, parent) if u is not None]
-        people = list((await session.execute(select(User).where(
-            User.tenant_id == account.tenant_id, User.disabled_at.is_(None),
-            User.roles.contains([Role.UNIT_HEAD.value]), User.unit_id.in_(units)))).scalars())  # fmt: skip
+        people = await unit_heads(session, account.tenant_id, [account.unit_id, parent])
     elif role in {Role.OPERATOR.value, Role.OPERATIONS_MANAGER.value}:
         ids = set((await session.execute(select(AccountOperator.user_id).where(
             AccountOperator.account_id == account.id))).scalars())  # fmt: skip
@@ -45,3 +42,14 @@ async def responsible(session: AsyncSession, event: Event) -> list[User]:
         people = list((await session.execute(select(User).where(
             User.tenant_id == account.tenant_id, User.disabled_at.is_(None), User.id.in_(ids)))).scalars())  # fmt: skip
     return people or admins
+
+
+@recipients_for("review.due")
+async def administrators_and_unit_heads(session: AsyncSession, event: Event) -> list[User]:
+    """The general administrators, and the heads of the unit that runs the account."""
+    unit_id = await session.scalar(
+        select(Account.unit_id).where(
+            Account.tenant_id == event.tenant_id, Account.id == uuid.UUID(str(event.subject_id))
+        )
+    )
+    return everyone(await general_administrators(session, event), await unit_heads(session, event.tenant_id, [unit_id]))

@@ -62,6 +62,17 @@ async def general_administrators(session: AsyncSession, event: Event) -> list[Us
     return list((await session.execute(query.order_by(User.id))).scalars())
 
 
+async def unit_heads(session: AsyncSession, tenant_id: uuid.UUID, unit_ids: list[uuid.UUID | None]) -> list[User]:
+    """The active unit heads of these units."""
+    query = select(User).where(
+        User.tenant_id == tenant_id,
+        User.disabled_at.is_(None),
+        User.roles.contains([Role.UNIT_HEAD.value]),
+        User.unit_id.in_([u for u in unit_ids if u is not None]),
+    )
+    return list((await session.execute(query.order_by(User.id))).scalars())
+
+
 def _when(days_before: int | None, lang: Lang) -> str:
     if not days_before:
         return "本日" if lang == "ja" else "today"

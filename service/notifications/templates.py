@@ -155,6 +155,18 @@ TEMPLATES: dict[str, dict[Lang, tuple[str, str]]] = {
             "Please record what you find in the system.\n",
         ),
     },
+    "review.due": {
+        "ja": (
+            "【{tenant}】アカウントの定期的な見直しをお願いします",
+            "{recipient} 様\n\n{subject} の{label}の時期です（{interval_months}か月ごと、前回：{since}）。"
+            "見直したら、その結果をシステムに記録してください。\n",
+        ),
+        "en": (
+            "[{tenant}] Periodic review due",
+            "Dear {recipient},\n\n{subject} is due for its {label} (every {interval_months} months; "
+            "last: {since}). Please record the outcome in the system.\n",
+        ),
+    },
     "account.inactive": {
         "ja": (
             "【{tenant}】更新が止まっている公式アカウントがあります",
@@ -262,6 +274,8 @@ FOOTER: dict[Lang, str] = {
 # Names of deadline kinds, for the text above.
 DEADLINE_LABELS: dict[str, dict[Lang, str]] = {
     "continuation_declaration": {"ja": "継続希望の申し出", "en": "the continuation declaration"},
+    "periodic_review": {"ja": "目標に照らした運用の見直し", "en": "review against its purpose and targets"},
+    "settings_review": {"ja": "セキュリティ設定の見直し", "en": "security settings review"},
 }
 
 

@@ -16,8 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts import service as accounts
 from service.accounts.models import Account, AccountOperator
 from service.events.models import Event
-from service.kit.permissions import Role
-from service.notifications.service import everyone, general_administrators, recipients_for
+from service.notifications.service import everyone, general_administrators, recipients_for, unit_heads
 from service.renewals import service as _handlers  # noqa: F401 - registers the deadline handlers
 from service.tenants.models import Unit
 from service.users.models import User
@@ -40,12 +39,7 @@ async def _users(session: AsyncSession, tenant_id: uuid.UUID, *conditions: objec
 
 async def _unit_heads(session: AsyncSession, account: Account) -> list[User]:
     parent = await session.scalar(select(Unit.parent_id).where(Unit.id == account.unit_id))
-    return await _users(
-        session,
-        account.tenant_id,
-        User.roles.contains([Role.UNIT_HEAD.value]),
-        User.unit_id.in_([u for u in (account.unit_id, parent) if u is not None]),
-    )
+    return await unit_heads(session, account.tenant_id, [account.unit_id, parent])
 
 
 @recipients_for("renewal.reminder")
