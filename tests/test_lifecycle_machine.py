@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime as dt
+import os
 import uuid
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -300,7 +301,7 @@ async def test_random_lifecycles_keep_the_invariants(
         run_state_machine_as_test,
         Lifecycle,
         settings=settings(
-            max_examples=12,
+            max_examples=int(os.environ.get("LIFECYCLE_EXAMPLES", "12")),  # more to search harder
             stateful_step_count=40,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
