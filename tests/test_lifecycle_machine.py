@@ -6,13 +6,16 @@ The agency runs on 小山高専's rules with a 30-day announcement period added 
 before the end) and two steps someone must confirm, so one tenant exercises renewals and closures
 both. Operations: open an account (on one of three platform handles, so re-opening a closed handle
 and claiming a live one both happen), declare continue or discontinue, apply for a closure (approved
-at once), record an announcement, confirm a step, withdraw, close at once, move the clock (sweep and
-workers), redeliver a deadline already carried out.
+at once), record an announcement, confirm a step, withdraw, close at once, record a contractor
+agreement (with its contractor user and login ID), renew it, let its contractor look, move the
+clock (sweep and workers), redeliver a deadline already carried out.
 
 Invariants: one live record per platform account; no closed account in the register as official;
 no deadline pending for a closed account, a withdrawn closure, or a completed one (its purge
-aside); a withdrawn closure never completes; a closure completes once (one event); and no request
-ever answers 5xx.
+aside); a withdrawn closure never completes; a closure completes once (one event); an agreement
+past its end is ended, with nothing left pending and no contractor login ID still active; a
+contractor sees only their agreement's accounts and only while it is in force; and no request ever
+answers 5xx.
 
 The machine runs on a thread of its own and sends each call to the test's event loop, where the
 app, the client and the workers live.
@@ -37,7 +40,7 @@ from sqlalchemy import text
 from service.accounts.service import LIVE
 from service.kit.db import set_tenant
 from service.kit.queue import enqueue
-from tests.conftest import START, settle
+from tests.conftest import START, bearer, login, settle, staff
 from tests.registers import (
     Agency,
     Time,
@@ -61,6 +64,7 @@ CLOSURE_STEPS = ("closure_application", "announce_stop", "delete_account")
 REFUSED = {403, 404, 409, 422}
 DONE = {200, 201}
 T = TypeVar("T")
+JST = dt.timezone(dt.timedelta(hours=9))
 
 
 async def announcing_agency(client: httpx.AsyncClient, platform: dict[str, str], db: Any, clock: Any) -> Agency:
@@ -94,6 +98,7 @@ async def test_random_lifecycles_keep_the_invariants(
             self.handles = [x_handle() for _ in range(3)]
             self.accounts: list[str] = []
             self.withdrawn: set[str] = set()
+            self.contractors: dict[str, tuple[str, str]] = {}  # agreement -> (login ID, password)
 
         # ---- helpers (on the loop) ---------------------------------------------------------------
 
@@ -211,6 +216,51 @@ async def test_random_lifecycles_keep_the_invariants(
             if due is not None:
                 run(self.time.to((max(due, clock.now()) + dt.timedelta(minutes=1)).isoformat()))
 
+        @precondition(lambda self: self.accounts)
+        @rule(pick=st.integers(0, 99), days=st.integers(0, 90))
+        def make_agreement(self, pick: int, days: int) -> None:
+            """An agreement from today for `days`, its contractor user and one contractor login ID."""
+            account = self.accounts[pick % len(self.accounts)]
+            today = clock.now().astimezone(JST).date()
+            body = {"unit_id": self.agency.unit()["id"], "contractor_name": "委託先", "kind": "outsourcing",
+                    "reference": x_handle(), "starts_on": today.isoformat(),
+                    "ends_on": (today + dt.timedelta(days=days)).isoformat(), "account_ids": [account], "clauses": {}}  # fmt: skip
+            response = self.call("POST", "/agreements", json=body)
+            assert response.status_code in DONE | REFUSED, response.text
+            if response.status_code != 201:
+                return
+            agreement = response.json()["id"]
+            login_id = self.call("POST", f"/agreements/{agreement}/login-ids",
+                                 json={"account_id": account, "login_id": x_handle(), "holder": "contractor"})  # fmt: skip
+            assert login_id.status_code == 201, login_id.text
+            person = run(staff(client, self.headers, self.agency.id, ["contractor"], agreement_id=agreement))
+            self.contractors[agreement] = (person.user["login_id"], person.password)
+
+        @precondition(lambda self: self.contractors)
+        @rule(pick=st.integers(0, 99), days=st.integers(1, 60))
+        def renew_agreement(self, pick: int, days: int) -> None:
+            agreement = sorted(self.contractors)[pick % len(self.contractors)]
+            current = self.call("GET", f"/agreements/{agreement}").json()
+            ends_on = dt.date.fromisoformat(current["ends_on"]) + dt.timedelta(days=days)
+            response = self.call("POST", f"/agreements/{agreement}/renew", json={"ends_on": ends_on.isoformat()})
+            assert response.status_code in DONE | REFUSED, response.text
+            assert (response.status_code == 200) == (current["state"] == "active"), response.text
+
+        @precondition(lambda self: self.contractors)
+        @rule(pick=st.integers(0, 99))
+        def contractor_looks(self, pick: int) -> None:
+            """A contractor sees the accounts of their agreement, and only while it is in force."""
+            agreement = sorted(self.contractors)[pick % len(self.contractors)]
+            login_id, password = self.contractors[agreement]
+            tokens = run(login(client, login_id, password))
+            seen = run(client.get(self.agency.url("/accounts"), headers=bearer(tokens["access_token"])))
+            current = self.call("GET", f"/agreements/{agreement}").json()
+            if current["in_force"]:
+                assert seen.status_code == 200, seen.text
+                assert {a["id"] for a in seen.json()["items"]} <= set(current["account_ids"])
+            else:
+                assert seen.status_code == 403, seen.text
+
         @rule(pick=st.integers(0, 999))
         def redeliver(self, pick: int) -> None:
             done = self.query("SELECT id FROM deadlines WHERE tenant_id = :tenant AND state = 'done' ORDER BY id")
@@ -277,6 +327,26 @@ async def test_random_lifecycles_keep_the_invariants(
             assert all(n == 1 for _, n in completed), completed
             assert {s for s, _ in completed} == {c for c, state in states.items() if state == "completed"}
 
+        @invariant()
+        def an_agreement_past_its_end_is_ended_and_leaves_nothing_behind(self) -> None:
+            overdue = self.query(
+                "SELECT a.id FROM agreements a JOIN tenants t ON t.id = a.tenant_id WHERE a.tenant_id = :tenant "
+                "AND a.state = 'active' AND (a.ends_on + 1)::timestamp AT TIME ZONE t.time_zone <= :now",
+                now=clock.now(),
+            )
+            assert overdue == []
+            left = self.query(
+                "SELECT d.kind FROM agreements a JOIN deadlines d ON d.subject_kind = 'agreement' "
+                "AND d.subject_id = a.id::text AND d.state IN ('pending', 'queued') "
+                "WHERE a.tenant_id = :tenant AND a.state = 'ended'"
+            )
+            assert left == []
+            usable = self.query(
+                "SELECT l.login_id FROM login_ids l JOIN agreements a ON a.id = l.agreement_id "
+                "WHERE a.tenant_id = :tenant AND a.state = 'ended' AND l.holder = 'contractor' AND l.state = 'active'"
+            )
+            assert usable == []
+
         def teardown(self) -> None:
             # What the run reached, for `pytest --hypothesis-show-statistics`.
             for (state,) in self.query("SELECT DISTINCT state FROM closures WHERE tenant_id = :tenant"):
@@ -285,6 +355,8 @@ async def test_random_lifecycles_keep_the_invariants(
                 "SELECT 1 FROM continuation_declarations WHERE tenant_id = :tenant AND overdue_at IS NOT NULL"
             ):
                 event("a declaration went overdue")
+            for (state,) in self.query("SELECT DISTINCT state FROM agreements WHERE tenant_id = :tenant"):
+                event(f"an agreement reached {state}")
             # The register itself (one request per run: it is rate limited per address).
             register = run(client.get(f"/v1/public/tenants/{self.agency.slug}/register")).json()
             live = {url for (url,) in self.query(
