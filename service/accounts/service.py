@@ -395,6 +395,19 @@ class UnmetRule:
         return {"rule": self.rule, "detail": self.message, "basis": self.basis, "missing": self.missing}
 
 
+async def day_of_record(
+    session: AsyncSession, account: Account, clock: Clock, given: dt.date | None, pointer: str
+) -> tuple[Tenant, dt.date]:
+    """The day something was done to the account (a look, a review, a password change): the given
+    one or today in the tenant's time zone, never in the future. With the tenant, for what follows."""
+    tenant = (await session.execute(select(Tenant).where(Tenant.id == account.tenant_id))).scalar_one()
+    today = local_today(clock, tenant.time_zone)
+    day = given or today
+    if day > today:
+        raise validation_failed([FieldError(Msg("field.future-date"), "in_the_future", pointer)])
+    return tenant, day
+
+
 async def config_in_force(
     session: AsyncSession, tenant_id: uuid.UUID, clock: Clock
 ) -> tuple[int | None, dict[str, Any] | None]:

@@ -37,7 +37,6 @@ from service.events.service import emit
 from service.kit.auth import Principal
 from service.kit.calendar import add_months, start_of_day
 from service.kit.clock import Clock, local_today
-from service.kit.errors import FieldError, Msg, validation_failed
 from service.kit.ids import uuid7
 from service.monitoring.models import AccountReview, MonitoringRecord
 from service.tenants.models import Tenant
@@ -192,11 +191,8 @@ async def record_monitoring(
 ) -> MonitoringRecord:
     if account.status not in LIVE:
         raise accounts.illegal(account.status, "record_monitoring")
-    tenant = await _tenant(session, account.tenant_id)
+    tenant, day = await accounts.day_of_record(session, account, clock, monitored_on, "/monitored_on")
     today = local_today(clock, tenant.time_zone)
-    day = monitored_on or today
-    if day > today:
-        raise validation_failed([FieldError(Msg("field.future-date"), "in_the_future", "/monitored_on")])
     now = clock.now()
     record = MonitoringRecord(
         id=uuid7(),
@@ -233,11 +229,7 @@ async def record_review(
 ) -> AccountReview:
     if account.status not in LIVE:
         raise accounts.illegal(account.status, "record_review")
-    tenant = await _tenant(session, account.tenant_id)
-    today = local_today(clock, tenant.time_zone)
-    day = reviewed_on or today
-    if day > today:
-        raise validation_failed([FieldError(Msg("field.future-date"), "in_the_future", "/reviewed_on")])
+    tenant, day = await accounts.day_of_record(session, account, clock, reviewed_on, "/reviewed_on")
     now = clock.now()
     review = AccountReview(
         id=uuid7(),

@@ -28,7 +28,7 @@ from service.identity.passwords import is_common, is_repetitive
 from service.kit.auth import Principal
 from service.kit.calendar import add_months, start_of_day
 from service.kit.clock import Clock, local_today
-from service.kit.errors import FieldError, Msg, validation_failed
+from service.kit.errors import Msg
 from service.kit.ids import uuid7
 from service.security.models import PasswordChange
 from service.tenants.models import Tenant
@@ -116,12 +116,8 @@ async def record_change(
 ) -> PasswordChange:
     if account.status in {"closed", "rejected"}:
         raise accounts.illegal(account.status, "record_password_change")
-    tenant = (await session.execute(select(Tenant).where(Tenant.id == account.tenant_id))).scalar_one()
+    tenant, day = await accounts.day_of_record(session, account, clock, changed_on, "/changed_on")
     today = local_today(clock, tenant.time_zone)
-    day = changed_on or today
-    if day > today:
-        message = Msg("field.future-date")
-        raise validation_failed([FieldError(message, "in_the_future", "/changed_on")])
     now = clock.now()
     version, config = await accounts.config_in_force(session, account.tenant_id, clock)
     change = PasswordChange(
