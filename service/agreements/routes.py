@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from typing import Annotated, Any
 
 import msgspec
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.agreements import service
-from service.agreements.models import Agreement, AgreementAccount
+from service.agreements.models import Agreement, AgreementAccount, AgreementPeriod
 from service.agreements.schemas import (
     AgreementCreate,
     AgreementRead,
@@ -37,32 +38,62 @@ def _lang(request: Request[Any, Any, Any]) -> Lang:
     return negotiate(request.headers.get("accept-language"))
 
 
+async def agreement_reads(
+    session: AsyncSession, agreements: list[Agreement], clock: Clock, lang: Lang
+) -> list[AgreementRead]:
+    """The answers for a page of agreements: their accounts and periods in one query each."""
+    if not agreements:
+        return []
+    tenant_id, ids = agreements[0].tenant_id, [a.id for a in agreements]
+    zone = await session.scalar(select(Tenant.time_zone).where(Tenant.id == tenant_id))
+    today = local_today(clock, str(zone))
+    accounts: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
+    for agreement_id, account_id in await session.execute(
+        select(AgreementAccount.agreement_id, AgreementAccount.account_id)
+        .where(AgreementAccount.tenant_id == tenant_id, AgreementAccount.agreement_id.in_(ids))
+        .order_by(AgreementAccount.account_id)
+    ):
+        accounts[agreement_id].append(account_id)
+    periods: dict[uuid.UUID, list[PeriodRead]] = defaultdict(list)
+    for period in (
+        await session.execute(
+            select(AgreementPeriod)
+            .where(AgreementPeriod.tenant_id == tenant_id, AgreementPeriod.agreement_id.in_(ids))
+            .order_by(AgreementPeriod.starts_on)
+        )
+    ).scalars():
+        periods[period.agreement_id].append(msgspec.convert(period, PeriodRead, from_attributes=True))
+    answers = []
+    for agreement in agreements:
+        findings = service.render_findings(agreement.findings, lang)
+        answers.append(
+            AgreementRead(
+                id=agreement.id,
+                tenant_id=agreement.tenant_id,
+                unit_id=agreement.unit_id,
+                contractor_name=agreement.contractor_name,
+                kind=agreement.kind,  # type: ignore[arg-type]
+                reference=agreement.reference,
+                starts_on=agreement.starts_on,
+                ends_on=agreement.ends_on,
+                state=agreement.state,  # type: ignore[arg-type]
+                in_force=service.in_force(agreement, today),
+                account_ids=accounts[agreement.id],
+                clauses=msgspec.convert(agreement.clauses, Clauses),
+                compliant=not findings,
+                findings=[msgspec.convert(f, Finding) for f in findings],
+                checked_against_version=agreement.checked_version,
+                periods=periods[agreement.id],
+                ended_at=agreement.ended_at,
+                created_by=agreement.created_by,
+                version=agreement.version,
+            )
+        )
+    return answers
+
+
 async def agreement_read(session: AsyncSession, agreement: Agreement, clock: Clock, lang: Lang) -> AgreementRead:
-    zone = await session.scalar(select(Tenant.time_zone).where(Tenant.id == agreement.tenant_id))
-    findings = service.render_findings(agreement.findings, lang)
-    return AgreementRead(
-        id=agreement.id,
-        tenant_id=agreement.tenant_id,
-        unit_id=agreement.unit_id,
-        contractor_name=agreement.contractor_name,
-        kind=agreement.kind,  # type: ignore[arg-type]
-        reference=agreement.reference,
-        starts_on=agreement.starts_on,
-        ends_on=agreement.ends_on,
-        state=agreement.state,  # type: ignore[arg-type]
-        in_force=service.in_force(agreement, local_today(clock, str(zone))),
-        account_ids=await service.covered(session, agreement),
-        clauses=msgspec.convert(agreement.clauses, Clauses),
-        compliant=not findings,
-        findings=[msgspec.convert(f, Finding) for f in findings],
-        checked_against_version=agreement.checked_version,
-        periods=[
-            msgspec.convert(p, PeriodRead, from_attributes=True) for p in await service.periods(session, agreement)
-        ],
-        ended_at=agreement.ended_at,
-        created_by=agreement.created_by,
-        version=agreement.version,
-    )
+    return (await agreement_reads(session, [agreement], clock, lang))[0]
 
 
 class AgreementController(Controller):
@@ -133,7 +164,7 @@ class AgreementController(Controller):
         if (after := after_id(cursor)) is not None:
             query = query.where(Agreement.id > after)
         rows = list((await db_session.execute(query.order_by(Agreement.id).limit(limit + 1))).scalars())
-        items = [await agreement_read(db_session, row, clock, _lang(request)) for row in rows[:limit]]
+        items = await agreement_reads(db_session, rows[:limit], clock, _lang(request))
         more = len(rows) > limit
         return Page(items=items, next_cursor=encode_cursor([str(rows[limit - 1].id)]) if more else None)
 

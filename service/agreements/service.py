@@ -157,15 +157,6 @@ async def covered(session: AsyncSession, agreement: Agreement) -> list[uuid.UUID
     return list(rows.scalars())
 
 
-async def periods(session: AsyncSession, agreement: Agreement) -> list[AgreementPeriod]:
-    rows = await session.execute(
-        select(AgreementPeriod)
-        .where(AgreementPeriod.tenant_id == agreement.tenant_id, AgreementPeriod.agreement_id == agreement.id)
-        .order_by(AgreementPeriod.starts_on)
-    )
-    return list(rows.scalars())
-
-
 def in_force(agreement: Agreement, today: dt.date) -> bool:
     return agreement.state == "active" and agreement.starts_on <= today <= agreement.ends_on
 
