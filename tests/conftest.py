@@ -121,6 +121,13 @@ def _reset_clock(clock: FrozenClock) -> None:
     clock.set(START)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _reset_clock_for_the_module(clock: FrozenClock) -> None:
+    """Module fixtures are made before the first test's reset: without this they would issue tokens
+    and schedule deadlines at whatever time the previous module's last test left the clock."""
+    clock.set(START)
+
+
 @pytest.fixture(autouse=True)
 async def _fresh_login_throttle(db: Database) -> AsyncIterator[None]:
     """Every test client calls from 127.0.0.1 and the test clock restarts each test, so one test's
