@@ -27,6 +27,7 @@ from service.kit.errors import FieldError, Msg, ProblemError, not_found, validat
 from service.kit.ids import uuid7
 from service.kit.permissions import Role
 from service.tenants.models import Tenant, Unit
+from service.tenants.service import tenant_of
 from service.users.models import User
 
 # status -> action -> next status. Anything else is a 409 naming what is allowed.
@@ -400,7 +401,7 @@ async def day_of_record(
 ) -> tuple[Tenant, dt.date]:
     """The day something was done to the account (a look, a review, a password change): the given
     one or today in the tenant's time zone, never in the future. With the tenant, for what follows."""
-    tenant = (await session.execute(select(Tenant).where(Tenant.id == account.tenant_id))).scalar_one()
+    tenant = await tenant_of(session, account.tenant_id)
     today = local_today(clock, tenant.time_zone)
     day = given or today
     if day > today:
@@ -412,7 +413,7 @@ async def config_in_force(
     session: AsyncSession, tenant_id: uuid.UUID, clock: Clock
 ) -> tuple[int | None, dict[str, Any] | None]:
     """The guideline configuration in force today in the tenant's time zone (version, document)."""
-    tenant = (await session.execute(select(Tenant).where(Tenant.id == tenant_id))).scalar_one()
+    tenant = await tenant_of(session, tenant_id)
     return await config_on(session, tenant_id, local_today(clock, tenant.time_zone))
 
 

@@ -31,7 +31,7 @@ from service.kit.auth import Principal, requires
 from service.kit.clock import Clock, local_today
 from service.kit.http import DEFAULT_LIMIT, Cursor, Limit, Page, after_id, encode_cursor, problems
 from service.kit.i18n import Lang, negotiate
-from service.tenants.models import Tenant
+from service.tenants.service import tenant_of
 
 
 def _lang(request: Request[Any, Any, Any]) -> Lang:
@@ -45,8 +45,7 @@ async def agreement_reads(
     if not agreements:
         return []
     tenant_id, ids = agreements[0].tenant_id, [a.id for a in agreements]
-    zone = await session.scalar(select(Tenant.time_zone).where(Tenant.id == tenant_id))
-    today = local_today(clock, str(zone))
+    today = local_today(clock, (await tenant_of(session, tenant_id)).time_zone)
     accounts: dict[uuid.UUID, list[uuid.UUID]] = defaultdict(list)
     for agreement_id, account_id in await session.execute(
         select(AgreementAccount.agreement_id, AgreementAccount.account_id)

@@ -43,7 +43,8 @@ from service.kit.errors import FieldError, Msg, ProblemError, conflict, not_foun
 from service.kit.ids import uuid7
 from service.kit.permissions import Role
 from service.security.service import PASSWORD_CHANGE_NEEDED
-from service.tenants.models import Tenant, Unit
+from service.tenants.models import Unit
+from service.tenants.service import tenant_of
 from service.users.models import User
 
 ENDING = "contract.ending"
@@ -159,10 +160,6 @@ async def covered(session: AsyncSession, agreement: Agreement) -> list[uuid.UUID
 
 def in_force(agreement: Agreement, today: dt.date) -> bool:
     return agreement.state == "active" and agreement.starts_on <= today <= agreement.ends_on
-
-
-async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
-    return (await session.execute(select(Tenant).where(Tenant.id == tenant_id))).scalar_one()
 
 
 # ---- writing ---------------------------------------------------------------------------------------
@@ -341,7 +338,7 @@ async def contractor_standing(
     ).scalar_one_or_none()
     if agreement is None:
         raise no_standing("no-active-agreement")
-    today = local_today(clock, (await _tenant(session, agreement.tenant_id)).time_zone)
+    today = local_today(clock, (await tenant_of(session, agreement.tenant_id)).time_zone)
     if agreement.state != "active" or today > agreement.ends_on:
         raise no_standing("agreement-ended")
     if today < agreement.starts_on:
@@ -364,7 +361,7 @@ async def contractor_standing(
 
 
 async def _schedule_end(session: AsyncSession, agreement: Agreement, now: dt.datetime) -> None:
-    tenant = await _tenant(session, agreement.tenant_id)
+    tenant = await tenant_of(session, agreement.tenant_id)
     zone = ZoneInfo(tenant.time_zone)
     base = {"ends_on": agreement.ends_on.isoformat()}
     for days in ENDING_DAYS_BEFORE:

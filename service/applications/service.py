@@ -30,7 +30,7 @@ from service.kit.permissions import Role
 from service.monitoring import service as monitoring
 from service.renewals import service as renewals
 from service.security import service as security
-from service.tenants.models import Tenant
+from service.tenants.service import tenant_of
 
 KIND_LABELS = {"new": ("新規", "new account"), "change": ("変更", "change"), "closure": ("廃止", "closure")}
 
@@ -193,7 +193,7 @@ async def _carry_out(
 ) -> None:
     """Do what an approved application asks, after checking the rules that guard it."""
     now = clock.now()
-    tenant = (await session.execute(select(Tenant).where(Tenant.id == account.tenant_id))).scalar_one()
+    tenant = await tenant_of(session, account.tenant_id)
     today = local_today(clock, tenant.time_zone)
     if application.kind == "new":
         if unmet := await accounts.unmet_opening_rules(session, account, config):

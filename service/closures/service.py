@@ -37,6 +37,7 @@ from service.kit.errors import FieldError, Msg, ProblemError, conflict, not_foun
 from service.kit.ids import uuid7
 from service.kit.permissions import Role
 from service.tenants.models import Tenant
+from service.tenants.service import tenant_of
 
 ANNOUNCEMENT = "closure.announcement"
 END = "closure.end"
@@ -48,10 +49,6 @@ RECHECK_EVERY = dt.timedelta(days=7)
 PROVEN_BY_APPLICATION = frozenset({"closure_application", "closure_report"})
 ATTENTION = "closure_steps_outstanding"
 PURGED = "(purged)"
-
-
-async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
-    return (await session.execute(select(Tenant).where(Tenant.id == tenant_id))).scalar_one()
 
 
 def _at(day: dt.date, time_zone: str, time: dt.time = NOTICE_TIME) -> dt.datetime:
@@ -91,7 +88,7 @@ async def start_planned(
     """An approved closure application: announce until the end date, or end today where the
     tenant sets no announcement period."""
     now = clock.now()
-    tenant = await _tenant(session, account.tenant_id)
+    tenant = await tenant_of(session, account.tenant_id)
     today = local_today(clock, tenant.time_zone)
     rules = config.get("closure", {})
     announcement = rules.get("announcement", {"required": False, "period_days": None, "points_days_before": []})
@@ -165,7 +162,7 @@ async def close_now(
     if account.status not in {"active", "suspended", "closing"}:
         raise accounts.illegal(account.status, "close_now")
     now = clock.now()
-    tenant = await _tenant(session, account.tenant_id)
+    tenant = await tenant_of(session, account.tenant_id)
     today = local_today(clock, tenant.time_zone)
     # A closure under way is overtaken, not completed: the immediate one is the account's closure.
     for open_closure in (
@@ -225,7 +222,7 @@ async def record_announcement(
         message = Msg("closure.not-a-point", {"points": points})
         raise validation_failed([FieldError(message, "not_an_announcement_point", "/days_before")])
     now = clock.now()
-    tenant = await _tenant(session, closure.tenant_id)
+    tenant = await tenant_of(session, closure.tenant_id)
     announcement = ClosureAnnouncement(
         id=uuid7(),
         tenant_id=closure.tenant_id,
@@ -261,7 +258,7 @@ async def confirm_step(session: AsyncSession, closure: Closure, step: str, clock
     _confirm(closure, step, principal.label, now)
     closure.updated_at = now
     await session.flush()
-    tenant = await _tenant(session, closure.tenant_id)
+    tenant = await tenant_of(session, closure.tenant_id)
     today = local_today(clock, tenant.time_zone)
     if closure.state == "awaiting_steps" and not closure.outstanding():
         await _cancel_deadlines(session, closure, now, kinds=(RECHECK,))
@@ -371,7 +368,7 @@ async def _purge(session: AsyncSession, deadline: Deadline, now: dt.datetime) ->
 
 
 async def _complete_or_escalate(session: AsyncSession, closure: Closure, account: Account, now: dt.datetime) -> None:
-    tenant = await _tenant(session, closure.tenant_id)
+    tenant = await tenant_of(session, closure.tenant_id)
     today = now.astimezone(ZoneInfo(tenant.time_zone)).date()
     if not closure.outstanding():
         await _complete(session, closure, account, tenant, today, now)

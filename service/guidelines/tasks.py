@@ -13,7 +13,6 @@ import datetime as dt
 import uuid
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.deadlines.models import Deadline
@@ -22,7 +21,7 @@ from service.events.service import emit
 from service.guidelines.repository import GuidelineRepository
 from service.kit.calendar import end_of_day, next_yearly
 from service.renewals import service as renewals
-from service.tenants.models import Tenant
+from service.tenants.service import tenant_of
 
 DEADLINE = "continuation_declaration"
 REMINDER = "continuation_declaration.reminder"
@@ -34,7 +33,7 @@ async def sync_continuation_deadlines(
 ) -> list[str]:
     """Schedule the next declaration deadline and its reminders; cancel any that no longer apply
     (except `running`, the deadline being carried out). Returns the dedupe keys now in force."""
-    tenant = (await session.execute(select(Tenant).where(Tenant.id == tenant_id))).scalar_one()
+    tenant = await tenant_of(session, tenant_id)
     zone = ZoneInfo(tenant.time_zone)
     today = now.astimezone(zone).date()
     repo = GuidelineRepository(session, tenant_id)

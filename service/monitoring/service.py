@@ -40,6 +40,7 @@ from service.kit.clock import Clock, local_today
 from service.kit.ids import uuid7
 from service.monitoring.models import AccountReview, MonitoringRecord
 from service.tenants.models import Tenant
+from service.tenants.service import tenant_of
 
 MONITORING = "monitoring.due"
 INACTIVITY = "inactivity.check"
@@ -69,10 +70,6 @@ def next_look(frequency: str, since: dt.date) -> dt.date | None:
     if frequency == "monthly":
         return add_months(since, 1)
     return None  # irregular or none: nobody to remind
-
-
-async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
-    return (await session.execute(select(Tenant).where(Tenant.id == tenant_id))).scalar_one()
 
 
 async def _last_look(session: AsyncSession, account: Account) -> dt.date | None:
@@ -164,7 +161,7 @@ async def schedule_review(
 
 
 async def account_opened(session: AsyncSession, account: Account, config: dict[str, Any], now: dt.datetime) -> None:
-    tenant = await _tenant(session, account.tenant_id)
+    tenant = await tenant_of(session, account.tenant_id)
     await schedule_monitoring(session, account, tenant, config, now)
     await schedule_inactivity(session, account, tenant, config, now)
     for kind in REVIEWS:
@@ -174,7 +171,7 @@ async def account_opened(session: AsyncSession, account: Account, config: dict[s
 async def post_recorded(session: AsyncSession, account: Account, clock: Clock) -> None:
     """A post: the account is active again, and the inactivity count starts over."""
     accounts.set_attention(account, INACTIVE, on=False)
-    tenant = await _tenant(session, account.tenant_id)
+    tenant = await tenant_of(session, account.tenant_id)
     _, config = await accounts.config_in_force(session, account.tenant_id, clock)
     await schedule_inactivity(session, account, tenant, config or {}, clock.now())
 
@@ -259,7 +256,7 @@ async def _monitoring_due(session: AsyncSession, deadline: Deadline, now: dt.dat
     account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
     if account.status not in LIVE:
         return
-    tenant = await _tenant(session, account.tenant_id)
+    tenant = await tenant_of(session, account.tenant_id)
     today = now.astimezone(ZoneInfo(tenant.time_zone)).date()
     _, config = await accounts.config_on(session, account.tenant_id, today)
     frequency = (config or {}).get("monitoring", {}).get("frequency", "none")
@@ -278,7 +275,7 @@ async def _inactivity_check(session: AsyncSession, deadline: Deadline, now: dt.d
     account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
     if account.status not in LIVE:
         return
-    tenant = await _tenant(session, account.tenant_id)
+    tenant = await tenant_of(session, account.tenant_id)
     today = now.astimezone(ZoneInfo(tenant.time_zone)).date()
     _, config = await accounts.config_on(session, account.tenant_id, today)
     days = (config or {}).get("inactivity", {}).get("threshold_days")
@@ -296,7 +293,7 @@ async def _review_due(session: AsyncSession, deadline: Deadline, now: dt.datetim
     account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
     if account.status not in LIVE:
         return
-    tenant = await _tenant(session, account.tenant_id)
+    tenant = await tenant_of(session, account.tenant_id)
     today = now.astimezone(ZoneInfo(tenant.time_zone)).date()
     _, config = await accounts.config_on(session, account.tenant_id, today)
     months = review_months(config or {}, kind)

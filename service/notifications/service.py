@@ -28,6 +28,7 @@ from service.kit.permissions import Role
 from service.kit.queue import enqueue
 from service.notifications.templates import DEADLINE_LABELS, render
 from service.tenants.models import Tenant
+from service.tenants.service import tenant_of
 from service.users.models import User
 
 Recipients = Callable[[AsyncSession, Event], Awaitable[list[User]]]
@@ -100,7 +101,7 @@ def template_values(event: Event, tenant: Tenant, user: User, lang: Lang) -> dic
 
 async def queue_mail_for(session: AsyncSession, event: Event, now: dt.datetime) -> int:
     """Compose one message per recipient, in their language, and queue each for sending."""
-    tenant = (await session.execute(select(Tenant).where(Tenant.id == event.tenant_id))).scalar_one()
+    tenant = await tenant_of(session, event.tenant_id)
     chooser = RECIPIENTS.get(event.type, general_administrators)
     queued = 0
     for user in await chooser(session, event):

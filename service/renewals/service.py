@@ -31,6 +31,7 @@ from service.kit.clock import Clock
 from service.kit.errors import Msg, ProblemError, conflict, not_found
 from service.kit.permissions import Role
 from service.renewals.models import ContinuationDeclaration
+from service.tenants.service import tenant_of
 
 REMINDER = "renewal.reminder"
 DUE = "renewal.due"
@@ -123,8 +124,8 @@ async def join_open_round(session: AsyncSession, account: Account, now: dt.datet
     rule = (config or {}).get("renewal", {}).get("continuation_declaration", {})
     if not rule.get("required"):
         return
-    zone = await session.scalar(text("SELECT time_zone FROM tenants WHERE id = :id"), {"id": account.tenant_id})
-    entries = _schedule(day, list(rule.get("reminder_days_before", [])), str(zone), now)
+    zone = (await tenant_of(session, account.tenant_id)).time_zone
+    entries = _schedule(day, list(rule.get("reminder_days_before", [])), zone, now)
     await _open(session, account.tenant_id, day, entries, now, account_id=account.id)
 
 

@@ -32,6 +32,7 @@ from service.kit.errors import Msg
 from service.kit.ids import uuid7
 from service.security.models import PasswordChange
 from service.tenants.models import Tenant
+from service.tenants.service import tenant_of
 
 ROTATION = "password.rotation"
 NOTICE_TIME = dt.time(9, 0)
@@ -180,7 +181,7 @@ async def schedule_rotation(
 
 
 async def account_opened(session: AsyncSession, account: Account, config: dict[str, Any], now: dt.datetime) -> None:
-    tenant = (await session.execute(select(Tenant).where(Tenant.id == account.tenant_id))).scalar_one()
+    tenant = await tenant_of(session, account.tenant_id)
     await schedule_rotation(session, account, tenant, config, now)
 
 
@@ -198,7 +199,7 @@ async def _rotation_due(session: AsyncSession, deadline: Deadline, now: dt.datet
     account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
     if account.status not in LIVE:
         return
-    tenant = (await session.execute(select(Tenant).where(Tenant.id == account.tenant_id))).scalar_one()
+    tenant = await tenant_of(session, account.tenant_id)
     today = now.astimezone(ZoneInfo(tenant.time_zone)).date()
     _, config = await accounts.config_on(session, account.tenant_id, today)
     rotation = (config or {}).get("security", {}).get("account_password", {}).get("rotation", {"mode": "none"})

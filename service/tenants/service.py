@@ -18,6 +18,15 @@ from service.tenants.repository import TenantsRepository, UnitsRepository
 from service.tenants.schemas import TenantCreate, TenantUpdate, UnitCreate, UnitUpdate
 
 
+async def tenant_of(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    """The tenant row (its time zone, names) for a service that acts in it: from the session's
+    identity map once loaded, so a transaction reads it once however many steps ask."""
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise not_found("tenant")
+    return tenant
+
+
 @functools.cache
 def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
