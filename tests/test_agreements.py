@@ -74,6 +74,11 @@ async def test_ehimes_five_clauses_are_checked_and_findings_name_their_rule(
     assert (good["compliant"], good["findings"], good["state"], good["in_force"]) == (True, [], "active", True)
     assert good["checked_against_version"] == 1
     assert [(p["starts_on"], p["ends_on"]) for p in good["periods"]] == [("2026-04-01", "2027-03-31")]
+    # The posting staff and their devices are kept as submitted, with their dates.
+    assert good["clauses"]["posting_staff_and_devices"]["staff"] == [
+        {"name": "山田 花子", "devices": ["業務用PC-01"], "submitted_on": "2026-04-01", "until": None}
+    ]
+    assert good["account_ids"] == [account["id"]]
 
     # 表16–18: agreements that say nothing of the policy, of copyright, of login IDs after the end.
     body = agreement_body(ehime, [account["id"]], kind="designated_manager")
