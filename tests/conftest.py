@@ -15,38 +15,22 @@ import asyncio
 import datetime as dt
 import os
 import secrets
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from dramatiq.brokers.stub import StubBroker
 from litestar import Litestar
 from sqlalchemy import text
 
 from service.app import create_app
 from service.config import Settings, project_home
 from service.kit.clock import FrozenClock
-from service.kit.db import Database, set_platform
+from service.kit.db import Database
 from service.kit.dbadmin import bootstrap, drop_database
 from service.kit.embedded_pg import EmbeddedPostgres, free_port
 from service.kit.migrate import upgrade_sync
-from service.kit.permissions import Role, permissions_of
-from service.tokens.service import issue_token
-
-START = dt.datetime(2026, 4, 1, 0, 0, tzinfo=dt.UTC)
-
-
-@dataclass(frozen=True)
-class DatabaseUnderTest:
-    admin_url: str
-    name: str
-    app_url: str
-    owner_url: str
+from tests.support import START, DatabaseUnderTest, bearer, create_tenant, forget_queues, make_token, serving, settle
 
 
 @pytest.fixture(scope="session")
@@ -151,7 +135,7 @@ def worker(settings: Settings, clock: FrozenClock) -> Iterator[Any]:
     from service import tasks
     from service.kit.queue import QueueSettings, Runtime, broker_for, install, set_runtime
 
-    tasks.load(("tests.actors",))
+    tasks.load(("tests.support.actors",))
     config = QueueSettings.from_settings(settings)
     broker = install(broker_for(config), config)
     runtime = Runtime(settings, clock, broker)
@@ -164,139 +148,24 @@ def worker(settings: Settings, clock: FrozenClock) -> Iterator[Any]:
         loop_thread.run_coroutine(runtime.close())
     workers.stop()
     set_runtime(None)
-    _forget_queues(broker, config.queue_prefix)
-
-
-def _forget_queues(broker: Any, prefix: str) -> None:
-    """Remove this run's queues from a shared broker."""
-    for queue in list(broker.get_declared_queues()):
-        if not queue.startswith(prefix):
-            continue
-        for name in (queue, f"{queue}.DQ", f"{queue}.XQ"):
-            try:
-                if hasattr(broker, "channel"):
-                    broker.channel.queue_delete(name)
-                elif hasattr(broker, "client"):
-                    broker.client.delete(f"{broker.namespace}:{name}", f"{broker.namespace}:{name}.msgs")
-            except Exception:  # noqa: S110 - best effort clean-up of a shared server
-                pass
-
-
-async def settle(app: Litestar, worker: Any, *, rounds: int = 50) -> None:
-    """Relay the outbox and wait until every queue is empty and every worker idle, repeatedly,
-    since actors queue more work (a deadline emits an event, an event a delivery, …)."""
-    broker = app.state.broker
-
-    def join() -> None:
-        for queue in list(broker.get_declared_queues()):
-            if isinstance(broker, StubBroker):
-                broker.join(queue, timeout=20_000, fail_fast=False)
-            elif hasattr(broker, "channel"):  # RabbitMQ: a few empty polls in a row
-                broker.join(queue, min_successes=3, idle_time=30, timeout=20_000)
-            else:
-                broker.join(queue, timeout=20_000)
-        worker.join()
-
-    quiet = 0
-    for _ in range(rounds):
-        result = await app.state.relay.drain()
-        await asyncio.to_thread(join)
-        if result.sent == 0 and result.failed == 0 and not await _unsent(app):
-            # Twice quiet in a row: a message in flight between a real broker and a worker
-            # (fetched, not yet processed) would have shown up the second time.
-            quiet += 1
-            if quiet == 2:
-                return
-            await asyncio.sleep(0.05)
-        else:
-            quiet = 0
-    raise AssertionError("the queue did not settle")
+    forget_queues(broker, config.queue_prefix)
 
 
 @pytest.fixture
 async def time(app: Litestar, worker: Any) -> AsyncIterator[Any]:
     """Moves the service clock, then lets the scheduler and the workers catch up (`await time.to(…)`).
     Afterwards, what the test set going is finished at its own time, before the clock goes back."""
-    from tests.registers import Time
+    from tests.support import Time
 
     await settle(app, worker)
     yield Time(app, worker)
     await settle(app, worker)
 
 
-async def _unsent(app: Litestar) -> int:
-    """Messages the relay could send within a day of the service's clock (a retry's backoff
-    included): the relay's own notion of time, so a test that moved the clock leaves nothing here
-    that the relay cannot reach."""
-    soon = app.state.clock.now() + dt.timedelta(days=1)
-    async with app.state.db.engine.begin() as conn:
-        return int(
-            await conn.scalar(text("SELECT count(*) FROM koshiki_outbox_claim(:soon, 1000)"), {"soon": soon}) or 0
-        )
-
-
-@asynccontextmanager
-async def serving(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    """The app's lifespan plus an HTTP client, all on the test's own event loop.
-
-    (Litestar's TestClient runs the app on a loop in another thread; the shared database pool
-    belongs to this loop, so the app must run here too.)
-    """
-    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
-    task = asyncio.create_task(app(scope, inbox.get, outbox.put))  # type: ignore[arg-type]
-    await inbox.put({"type": "lifespan.startup"})
-    started = await outbox.get()
-    if started["type"] != "lifespan.startup.complete":
-        task.cancel()
-        raise RuntimeError(f"app did not start: {started}")
-    transport = httpx.ASGITransport(app=app)
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
-    finally:
-        await inbox.put({"type": "lifespan.shutdown"})
-        await outbox.get()
-        await task
-
-
 @pytest.fixture(scope="session")
 async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     async with serving(app) as http:
         yield http
-
-
-async def make_token(
-    db: Database,
-    clock: FrozenClock,
-    *,
-    role: Role = Role.PLATFORM_OPERATOR,
-    tenant_id: uuid.UUID | None = None,
-    scopes: frozenset[str] | None = None,
-    expires_in: dt.timedelta | None = dt.timedelta(days=1),
-) -> str:
-    async with db.unit_of_work() as session:
-        await set_platform(session)
-        from service.kit.db import set_tenant
-
-        if tenant_id is not None:
-            await set_tenant(session, tenant_id)
-        _, secret = await issue_token(
-            session,
-            clock,
-            role=role,
-            tenant_id=tenant_id,
-            name=f"test {role.value}",
-            scopes=scopes if scopes is not None else permissions_of(role),
-            expires_at=clock.now() + expires_in if expires_in else None,
-            created_by="tests",
-        )
-    return secret
-
-
-def bearer(token: str, **extra: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", **extra}
 
 
 @pytest.fixture(scope="session")
@@ -309,83 +178,9 @@ def platform(platform_token: str) -> dict[str, str]:
     return bearer(platform_token)
 
 
-def unique_slug(prefix: str = "t") -> str:
-    return f"{prefix}-{secrets.token_hex(5)}"
-
-
-async def create_tenant(client: httpx.AsyncClient, headers: dict[str, str], **fields: Any) -> dict[str, Any]:
-    body = {
-        "slug": unique_slug(),
-        "name_ja": "テスト市",
-        "name_en": "Test City",
-        "kind": "municipality",
-        **fields,
-    }
-    response = await client.post("/v1/tenants", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
 @pytest.fixture
 async def tenant(client: httpx.AsyncClient, platform: dict[str, str]) -> dict[str, Any]:
     return await create_tenant(client, platform)
 
 
-def preset_path(slug: str) -> Path:
-    return project_home() / "tenants" / f"{slug}.json"
-
-
 # ---- staff users ------------------------------------------------------------------------------
-
-
-@dataclass
-class Staff:
-    """A logged-in user: their record, their current password and tokens."""
-
-    user: dict[str, Any]
-    password: str
-    access: str
-    refresh: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return bearer(self.access)
-
-
-STRONG_PASSWORD = "quiet-river-lantern-42"
-
-
-async def create_user(
-    client: httpx.AsyncClient, headers: dict[str, str], tenant_id: str, roles: list[str], **fields: Any
-) -> tuple[dict[str, Any], str]:
-    login = unique_slug("u")
-    body = {"login_id": login, "email": f"{login}@example.jp", "display_name": "テスト 職員", "roles": roles, **fields}
-    response = await client.post(f"/v1/tenants/{tenant_id}/users", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    created = response.json()
-    return created["user"], created["temporary_password"]
-
-
-async def login(client: httpx.AsyncClient, login_id: str, password: str) -> dict[str, Any]:
-    response = await client.post("/v1/auth/login", json={"login": login_id, "password": password})
-    assert response.status_code == 200, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
-async def staff(
-    client: httpx.AsyncClient, headers: dict[str, str], tenant_id: str, roles: list[str], **fields: Any
-) -> Staff:
-    """A user created by an administrator, logged in, past the first-login password change."""
-    user, temporary = await create_user(client, headers, tenant_id, roles, **fields)
-    first = await login(client, user["login_id"], temporary)
-    assert first["password_change_required"] is True
-    changed = await client.post(
-        "/v1/me/password",
-        json={"current_password": temporary, "new_password": STRONG_PASSWORD},
-        headers=bearer(first["access_token"]),
-    )
-    assert changed.status_code == 204, changed.text
-    tokens = await login(client, user["login_id"], STRONG_PASSWORD)
-    return Staff(user, STRONG_PASSWORD, tokens["access_token"], tokens["refresh_token"])

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from service.cli import main, render_openapi
 from service.config import project_home
-from tests.conftest import DatabaseUnderTest, bearer
+from tests.support import DatabaseUnderTest, bearer
 
 KOSHIKI = [sys.executable, "-m", "service.cli"]
 

@@ -16,11 +16,22 @@ import httpx
 import pytest
 
 from service.kit.permissions import Role, permissions_of
-from tests.conftest import bearer, create_tenant, preset_path, settle, staff
-from tests.registers import Agency, agency_from_preset, apply, open_account, x_handle
-from tests.test_audit import _a_delivery
-from tests.test_guidelines import ehime_document, record
-from tests.test_tenants import make_unit
+from tests.support import (
+    Agency,
+    a_delivery,
+    agency_from_preset,
+    apply,
+    bearer,
+    create_tenant,
+    ehime_document,
+    make_unit,
+    open_account,
+    preset_path,
+    record,
+    settle,
+    staff,
+    x_handle,
+)
 
 HOME_ROLES = ["general_administrator", "operations_manager", "unit_head", "operator", "auditor", "contractor"]
 
@@ -138,7 +149,7 @@ async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker
         json={"url": "http://127.0.0.1:9/theirs", "event_types": ["*"]},
         headers=foreign_admin.headers,
     )
-    delivery = await _a_delivery(app, worker, foreign["id"])
+    delivery = await a_delivery(app, worker, foreign["id"])
     account = await client.post(
         f"/v1/tenants/{foreign['id']}/accounts",
         json={"unit_id": child["id"], "url": f"https://x.com/{x_handle()}", "display_name": "theirs",

@@ -40,17 +40,21 @@ from sqlalchemy import text
 from service.accounts.service import LIVE
 from service.kit.db import set_tenant
 from service.kit.queue import enqueue
-from tests.conftest import START, bearer, login, settle, staff
-from tests.registers import (
+from tests.support import (
+    START,
     Agency,
     Time,
     agency_from_preset,
+    bearer,
     compliant_account,
+    login,
     long_lived_admin,
     open_account,
+    record,
+    settle,
+    staff,
     x_handle,
 )
-from tests.test_guidelines import record
 
 ANNOUNCED_CLOSURE = {
     "required": True,

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from service.kit.calendar import add_months
-from tests.registers import (
+from tests.support import (
     Agency,
     Time,
     agency_from_preset,
