@@ -31,7 +31,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.common import BenchDatabase, bench_database, report
-from service import tasks
+from service.bootstrap import bootstrap
 from service.config import project_home
 from service.kit.clock import SystemClock
 from service.kit.db import Database
@@ -220,7 +220,7 @@ async def relay_throughput(db: BenchDatabase, app_db: Database, broker_prefix: s
 
 
 async def main() -> None:
-    tasks.load(("bench.actors",))
+    bootstrap(("bench.actors",))
     async with bench_database() as db:
         await seed_tenants(db)
         prefix = f"bench{secrets.token_hex(3)}-"

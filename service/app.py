@@ -17,12 +17,11 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from litestar.types import ASGIApp, ControllerRouterHandler
 
-from service import tasks
 from service.accounts.routes import AccountController, WarningController
 from service.agreements.routes import AgreementController
 from service.applications.routes import ApplicationController
-from service.audit import service as _audit  # noqa: F401 - registers the audit trail's flush hook
 from service.audit.routes import PlatformAuditController, TenantAuditController
+from service.bootstrap import bootstrap
 from service.closures.routes import ClosureController, ImmediateClosureController
 from service.config import Settings
 from service.deadletters.routes import DeadLetterController
@@ -237,6 +236,7 @@ async def _start_background(app: Litestar) -> Callable[[], Awaitable[None]]:
 
 
 def create_app(settings: Settings, *, db: Database | None = None, clock: Clock | None = None) -> Litestar:
+    bootstrap(settings.extra_modules)
     database = db or Database(
         settings.require_database_url(),
         pool_size=settings.db_pool_size,
@@ -315,7 +315,6 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
         access_ttl=settings.access_token_ttl,
     )
     passwords = Passwords(settings)
-    tasks.load()
     queue_config = QueueSettings.from_settings(settings)
     broker = broker_for(queue_config)
     relay = Relay(database, the_clock, broker, queue_config)

@@ -72,7 +72,17 @@ def database(settings: Settings, *, keep_running: bool = False) -> Iterator[Sett
 
 @click.group(help=__doc__)
 def main() -> None:
-    pass
+    # Every command runs in a bootstrapped process, as the API and the workers do: what it writes
+    # is audited, what it queues has its actor, and a gap stops it here with the reason.
+    from service.bootstrap import bootstrap
+    from service.kit.registry import BootstrapError
+
+    try:
+        bootstrap(_settings().extra_modules)
+    except BootstrapError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except ImportError as exc:
+        raise click.ClickException(f"KOSHIKI_EXTRA_MODULES: {exc}") from exc
 
 
 # ---- run ------------------------------------------------------------------------------------------
@@ -236,7 +246,6 @@ def worker(processes: int, threads: int, queues: tuple[str, ...], extra: tuple[s
 def scheduler() -> None:
     """Sweep due deadlines into the outbox and relay the outbox to BROKER_URL's broker, until SIGTERM.
     Run as many as you like: one leads (an advisory lock), all relay."""
-    from service import tasks
     from service.kit.clock import clock_for
     from service.kit.logging import configure_logging
     from service.kit.queue import QueueSettings, Relay, broker_for
@@ -246,7 +255,6 @@ def scheduler() -> None:
     if not settings.broker_url:
         raise click.ClickException("koshiki scheduler needs BROKER_URL (amqp://… or redis://…)")
     configure_logging(settings.log_level)
-    tasks.load()
 
     async def go() -> None:
         clock = clock_for(settings, embedded=False)

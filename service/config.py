@@ -130,6 +130,8 @@ class Settings:
     # The public register and verification: per-address request budget and cache lifetime.
     public_rate_per_minute: int = 120
     public_cache_seconds: int = 60
+    # Modules bootstrapped after the service's own domains (KOSHIKI_EXTRA_MODULES): tests, benchmarks.
+    extra_modules: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -178,6 +180,7 @@ class Settings:
             or environment != "production",
             public_rate_per_minute=_int("PUBLIC_RATE_PER_MINUTE", 120, minimum=1),
             public_cache_seconds=_bounded("PUBLIC_CACHE_SECONDS", 60, 0, 3600),
+            extra_modules=_list("KOSHIKI_EXTRA_MODULES"),
         )
 
     def with_database(self, database_url: str, migration_database_url: str) -> Settings:

@@ -1,13 +1,12 @@
 """The Dramatiq broker module for `koshiki worker` (and `dramatiq service.worker`).
 
-Importing it reads the settings from the environment, declares every actor, installs the broker
-from BROKER_URL and prepares the runtime the actors use (database, clock)."""
+Importing it is a worker process's start-up: the settings from the environment, the bootstrap
+every process runs (actors, deadline handlers, the audit trail's flush hook...), the broker from
+BROKER_URL with every actor declared on it, and the runtime the actors use (database, clock)."""
 
 from __future__ import annotations
 
-import os
-
-from service import tasks
+from service.bootstrap import bootstrap
 from service.config import Settings
 from service.kit.clock import clock_for
 from service.kit.logging import configure_logging
@@ -15,9 +14,9 @@ from service.kit.queue import QueueSettings, Runtime, broker_for, install, set_r
 
 settings = Settings.from_env()
 configure_logging(settings.log_level)
-tasks.load(tuple(m for m in os.environ.get("KOSHIKI_EXTRA_MODULES", "").split(",") if m))
 if not settings.broker_url:
     raise SystemExit("koshiki worker needs BROKER_URL (amqp://… or redis://…); without it `koshiki run` works alone")
+bootstrap(settings.extra_modules)
 config = QueueSettings.from_settings(settings)
 broker = install(broker_for(config), config)
 set_runtime(Runtime(settings, clock_for(settings, embedded=False), broker))

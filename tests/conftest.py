@@ -85,6 +85,7 @@ def settings(test_database: DatabaseUnderTest) -> Settings:
         # Tests drive the sweep and relay themselves; the workers run in the `worker` fixture.
         run_background=False,
         webhook_allow_private=True,  # the test receiver listens on 127.0.0.1
+        extra_modules=("tests.support.actors",),
     )
 
 
@@ -132,10 +133,10 @@ def worker(settings: Settings, clock: FrozenClock) -> Iterator[Any]:
     import dramatiq
     from dramatiq.asyncio import get_event_loop_thread
 
-    from service import tasks
+    from service.bootstrap import bootstrap as bootstrap_process
     from service.kit.queue import QueueSettings, Runtime, broker_for, install, set_runtime
 
-    tasks.load(("tests.support.actors",))
+    bootstrap_process(settings.extra_modules)
     config = QueueSettings.from_settings(settings)
     broker = install(broker_for(config), config)
     runtime = Runtime(settings, clock, broker)

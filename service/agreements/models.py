@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, Text
@@ -89,3 +90,11 @@ class LoginId(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class AgreementDeadline(StrEnum):
+    """What falls due for an agreement: the reminders before its end, the end, the password check after it."""
+
+    ENDING = "contract.ending"
+    END = "contract.end"
+    PASSWORD_CHECK = "contract.password_check"  # noqa: S105 - a deadline kind, not a password

@@ -28,28 +28,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts import service as accounts
 from service.accounts.models import Account
-from service.agreements.models import Agreement, AgreementAccount, AgreementPeriod, LoginId
+from service.agreements.models import Agreement, AgreementAccount, AgreementDeadline, AgreementPeriod, LoginId
 from service.agreements.schemas import AgreementCreate, AgreementUpdate, Clauses, LoginIdCreate, Renewal
 from service.deadlines.models import Deadline
-from service.deadlines.service import cancel, handles, schedule
+from service.deadlines.service import cancel, schedule
 from service.events.service import emit
 from service.identity.sessions import revoke_user_sessions
-from service.kit.access import no_standing, standing_rule
+from service.kit.access import no_standing
 from service.kit.auth import Principal
 from service.kit.calendar import end_of_day
 from service.kit.clock import Clock, local_today
 from service.kit.db import flush_or_conflict
 from service.kit.errors import FieldError, Msg, ProblemError, conflict, not_found, validation_failed
 from service.kit.ids import uuid7
-from service.kit.permissions import Role
 from service.security.service import PASSWORD_CHANGE_NEEDED
 from service.tenants.models import Unit
 from service.tenants.service import tenant_of
 from service.users.models import User
 
-ENDING = "contract.ending"
-END = "contract.end"
-PASSWORD_CHECK = "contract.password_check"  # noqa: S105 - a deadline kind, not a password
 ENDING_DAYS_BEFORE = (30, 7)  # reminders before the end; the configuration names none
 PASSWORD_GRACE = dt.timedelta(days=14)  # the agency's time to change the password after the end
 NOTICE_TIME = dt.time(9, 0)
@@ -293,7 +289,7 @@ async def renew(session: AsyncSession, agreement: Agreement, clock: Clock, princ
     await flush_or_conflict(session, conflict("conflict.reference-taken"))
     await cancel(
         session, tenant_id=agreement.tenant_id, subject_kind="agreement", subject_id=str(agreement.id), now=now,
-        kinds=(ENDING, END),
+        kinds=(AgreementDeadline.ENDING, AgreementDeadline.END),
     )  # fmt: skip
     await _schedule_end(session, agreement, now)
 
@@ -326,7 +322,6 @@ async def login_ids(session: AsyncSession, agreement: Agreement, *, holder: str 
 # ---- contractor standing and fence -----------------------------------------------------------------
 
 
-@standing_rule(Role.CONTRACTOR)
 async def contractor_standing(
     session: AsyncSession, principal: Principal, clock: Clock, request: Request[Any, Any, Any] | None
 ) -> None:
@@ -370,12 +365,12 @@ async def _schedule_end(session: AsyncSession, agreement: Agreement, now: dt.dat
         )
         if at > now:
             await schedule(
-                session, tenant_id=agreement.tenant_id, kind=ENDING, subject_kind="agreement",
+                session, tenant_id=agreement.tenant_id, kind=AgreementDeadline.ENDING, subject_kind="agreement",
                 subject_id=str(agreement.id), due_at=at, now=now, payload={**base, "days_before": days},
                 dedupe_key=f"ending:{agreement.ends_on.isoformat()}:-{days}d", revive=True,
             )  # fmt: skip
     await schedule(
-        session, tenant_id=agreement.tenant_id, kind=END, subject_kind="agreement", subject_id=str(agreement.id),
+        session, tenant_id=agreement.tenant_id, kind=AgreementDeadline.END, subject_kind="agreement", subject_id=str(agreement.id),
         due_at=end_of_day(agreement.ends_on, tenant.time_zone), now=now, payload=base,
         dedupe_key=f"end:{agreement.ends_on.isoformat()}", revive=True,
     )  # fmt: skip
@@ -414,14 +409,12 @@ async def _event(session: AsyncSession, agreement: Agreement, kind: str, now: dt
     )
 
 
-@handles(ENDING)
-async def _ending(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+async def ending_soon(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     if (agreement := await _for_deadline(session, deadline)) is not None:
         await _event(session, agreement, "contract.ending", now, days_before=deadline.payload.get("days_before"))
 
 
-@handles(END)
-async def _end(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+async def end_reached(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     agreement = await _for_deadline(session, deadline)
     if agreement is None:
         return
@@ -449,7 +442,7 @@ async def _end(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> N
             accounts.set_attention(account, PASSWORD_CHANGE_NEEDED, on=True)
             account.updated_at = now
         await schedule(
-            session, tenant_id=agreement.tenant_id, kind=PASSWORD_CHECK, subject_kind="account",
+            session, tenant_id=agreement.tenant_id, kind=AgreementDeadline.PASSWORD_CHECK, subject_kind="account",
             subject_id=str(account_id), due_at=now + PASSWORD_GRACE, now=now,
             payload={"agreement_id": str(agreement.id), "ended_at": now.isoformat()},
             dedupe_key=f"contract-password:{agreement.id}:{agreement.ends_on.isoformat()}",
@@ -458,8 +451,7 @@ async def _end(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> N
     await _event(session, agreement, "contract.ended", now, login_ids_at_end=at_end)
 
 
-@handles(PASSWORD_CHECK)
-async def _password_check(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+async def password_check(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     """Escalate, and look again in a week, until the agency records the password change."""
     account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
     ended_at = dt.datetime.fromisoformat(str(deadline.payload["ended_at"]))
@@ -470,7 +462,7 @@ async def _password_check(session: AsyncSession, deadline: Deadline, now: dt.dat
     await _event(session, agreement, "contract.password_change_overdue", now, account_id=str(account.id),
                  account_label=account.display_name)  # fmt: skip
     await schedule(
-        session, tenant_id=deadline.tenant_id, kind=PASSWORD_CHECK, subject_kind="account",
+        session, tenant_id=deadline.tenant_id, kind=AgreementDeadline.PASSWORD_CHECK, subject_kind="account",
         subject_id=deadline.subject_id, due_at=now + dt.timedelta(days=7), now=now, payload=deadline.payload,
         dedupe_key=f"contract-password:{agreement.id}:{now.date().isoformat()}",
     )  # fmt: skip

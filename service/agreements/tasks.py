@@ -10,9 +10,12 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.agreements import service as _handlers  # noqa: F401 - registers the deadline handlers
+from service.agreements import service
+from service.agreements.models import AgreementDeadline
 from service.events.models import Event
-from service.notifications.service import everyone, general_administrators, recipients_for, unit_heads
+from service.kit.permissions import Role
+from service.kit.registry import Registry
+from service.notifications.service import everyone, general_administrators, unit_heads
 from service.users.models import User
 
 
@@ -21,5 +24,27 @@ async def _administrators_and_unit_heads(session: AsyncSession, event: Event) ->
     return everyone(await general_administrators(session, event), heads)
 
 
-for _kind in ("contract.ending", "contract.ended", "contract.password_change_overdue"):
-    recipients_for(_kind)(_administrators_and_unit_heads)
+EVENTS = {
+    "contract.ending": ("委託契約の終了が近づいた", "A contractor agreement is about to end"),
+    "contract.ended": ("委託契約が終了した", "A contractor agreement ended"),
+    "contract.password_change_overdue": (
+        "委託契約の終了後、対象アカウントのパスワード変更が記録されていない",
+        "A covered account's password change was not recorded after the agreement ended",
+    ),
+}
+
+
+def register(registry: Registry) -> None:
+    registry.events(EVENTS, owner=__name__)
+    registry.standing_rule(Role.CONTRACTOR, service.contractor_standing)
+    registry.hear(
+        ["contract.ending", "contract.ended", "contract.password_change_overdue"], _administrators_and_unit_heads
+    )
+    registry.deadline_kinds(
+        AgreementDeadline,
+        {
+            AgreementDeadline.ENDING: service.ending_soon,
+            AgreementDeadline.END: service.end_reached,
+            AgreementDeadline.PASSWORD_CHECK: service.password_check,
+        },
+    )

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts.models import Account, Application
 from service.events.models import Event
 from service.kit.permissions import Role
-from service.notifications.service import everyone, general_administrators, recipients_for
+from service.kit.registry import Registry
+from service.notifications.service import everyone, general_administrators
 from service.tenants.models import Unit
 from service.users.models import User
 
@@ -30,7 +31,6 @@ async def _application(session: AsyncSession, event: Event) -> Application | Non
     ).scalar_one_or_none()
 
 
-@recipients_for("application.submitted")
 async def deciders(session: AsyncSession, event: Event) -> list[User]:
     admins = await general_administrators(session, event)
     application = await _application(session, event)
@@ -60,5 +60,17 @@ async def applicant_and_administrators(session: AsyncSession, event: Event) -> l
     return everyone([applicant] if applicant else [], admins)
 
 
-for _type in ("application.approved", "application.rejected", "application.withdrawn"):
-    recipients_for(_type)(applicant_and_administrators)
+EVENTS = {
+    "application.submitted": ("申請が提出された", "An application was submitted"),
+    "application.approved": ("申請が承認された", "An application was approved"),
+    "application.rejected": ("申請が却下された", "An application was rejected"),
+    "application.withdrawn": ("申請が取り下げられた", "An application was withdrawn"),
+}
+
+
+def register(registry: Registry) -> None:
+    registry.events(EVENTS, owner=__name__)
+    registry.hear(["application.submitted"], deciders)
+    registry.hear(
+        ["application.approved", "application.rejected", "application.withdrawn"], applicant_and_administrators
+    )

@@ -1,6 +1,7 @@
 """The audit trail: every change, written in the same transaction as the change itself.
 
-Changes to mapped rows are recorded automatically when the session flushes: the action
+Changes to mapped rows are recorded automatically when the session flushes (the bootstrap
+installs `record_row_changes` as the sessions' flush hook, in every process kind): the action
 (`unit.created`, `user.updated`, …), the target, and a before/after diff of the columns that
 changed, minus any a model marks secret (`__audit_exclude__`). Events that are not row changes
 (a login, a refused refresh token) are recorded with `record()`. The actor, request id and
@@ -15,7 +16,7 @@ import enum
 import uuid
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, UOWTransaction
 
@@ -94,8 +95,7 @@ def _now(session: Session) -> dt.datetime:
     return clock.now() if clock is not None else dt.datetime.now(dt.UTC)
 
 
-@event.listens_for(Session, "before_flush")
-def _record_row_changes(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+def record_row_changes(session: Session, _flush: UOWTransaction, _instances: object) -> None:
     now = _now(session)
     pending: list[AuditEvent] = []
     for obj in list(session.new):

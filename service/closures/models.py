@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import Date, DateTime, Integer
@@ -63,3 +64,12 @@ class ClosureAnnouncement(Base):
     made_on: Mapped[dt.date] = mapped_column(Date)
     recorded_by: Mapped[str]
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ClosureDeadline(StrEnum):
+    """What falls due during a closure: each announcement point, the last day, the weekly recheck, the purge."""
+
+    ANNOUNCEMENT = "closure.announcement"
+    END = "closure.end"
+    RECHECK = "closure.recheck"
+    PURGE = "closure.purge"

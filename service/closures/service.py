@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts import service as accounts
 from service.accounts.models import Account, AccountOperator, Application, Post
-from service.closures.models import Closure, ClosureAnnouncement
+from service.closures.models import Closure, ClosureAnnouncement, ClosureDeadline
 from service.deadlines.models import Deadline
-from service.deadlines.service import cancel, handles, schedule
+from service.deadlines.service import cancel, schedule
 from service.events.service import emit
 from service.kit.auth import Principal
 from service.kit.calendar import end_of_day
@@ -39,10 +39,6 @@ from service.kit.permissions import Role
 from service.tenants.models import Tenant
 from service.tenants.service import tenant_of
 
-ANNOUNCEMENT = "closure.announcement"
-END = "closure.end"
-RECHECK = "closure.recheck"
-PURGE = "closure.purge"
 NOTICE_TIME = dt.time(9, 0)  # reminders and re-checks go out at the start of a working day
 RECHECK_EVERY = dt.timedelta(days=7)
 # Steps a record in the system proves: the approved closure application is the form or report.
@@ -137,8 +133,10 @@ async def start_planned(
         day = end_on - dt.timedelta(days=days)
         if day >= today:  # a point falling today is due at once if its hour has passed
             due_at = max(_at(day, tenant.time_zone), now)
-            await _schedule(session, closure, ANNOUNCEMENT, due_at, f"announce:-{days}d", now, days_before=days)
-    await _schedule(session, closure, END, end_of_day(end_on, tenant.time_zone), "end", now)
+            await _schedule(
+                session, closure, ClosureDeadline.ANNOUNCEMENT, due_at, f"announce:-{days}d", now, days_before=days
+            )
+    await _schedule(session, closure, ClosureDeadline.END, end_of_day(end_on, tenant.time_zone), "end", now)
     if end_on == today and not points and not closure.outstanding():
         await _complete(session, closure, account, tenant, today, now)  # nothing to wait for
     return closure
@@ -172,7 +170,12 @@ async def close_now(
             .where(Closure.state.in_(("announcing", "awaiting_steps")))
         )
     ).scalars():
-        await _cancel_deadlines(session, open_closure, now, kinds=(ANNOUNCEMENT, END, RECHECK))
+        await _cancel_deadlines(
+            session,
+            open_closure,
+            now,
+            kinds=(ClosureDeadline.ANNOUNCEMENT, ClosureDeadline.END, ClosureDeadline.RECHECK),
+        )
         open_closure.state, open_closure.updated_at = "superseded", now
         await session.flush()
     closure = Closure(
@@ -261,7 +264,7 @@ async def confirm_step(session: AsyncSession, closure: Closure, step: str, clock
     tenant = await tenant_of(session, closure.tenant_id)
     today = local_today(clock, tenant.time_zone)
     if closure.state == "awaiting_steps" and not closure.outstanding():
-        await _cancel_deadlines(session, closure, now, kinds=(RECHECK,))
+        await _cancel_deadlines(session, closure, now, kinds=(ClosureDeadline.RECHECK,))
         await _complete(session, closure, account, tenant, today, now)
 
 
@@ -301,8 +304,7 @@ async def _for_deadline(session: AsyncSession, deadline: Deadline) -> tuple[Clos
     return closure, account
 
 
-@handles(ANNOUNCEMENT)
-async def _announcement_due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+async def announcement_due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     found = await _for_deadline(session, deadline)
     if found is None or found[0].state != "announcing":
         return
@@ -313,8 +315,7 @@ async def _announcement_due(session: AsyncSession, deadline: Deadline, now: dt.d
     await _event(session, closure, account, "closure.announcement_due", now, days_before=days)
 
 
-@handles(END)
-async def _end(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+async def end_reached(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     found = await _for_deadline(session, deadline)
     if found is None or found[0].state != "announcing":
         return  # withdrawn, completed early, or already waiting for its steps
@@ -322,16 +323,14 @@ async def _end(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> N
     await _complete_or_escalate(session, closure, account, now)
 
 
-@handles(RECHECK)
-async def _recheck(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+async def recheck(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     found = await _for_deadline(session, deadline)
     if found is None or found[0].state != "awaiting_steps":
         return
     await _complete_or_escalate(session, *found, now)
 
 
-@handles(PURGE)
-async def _purge(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+async def purge(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     """The tenant's retention has run out: the people named on the closed account go."""
     closure = (
         await session.execute(
@@ -382,7 +381,7 @@ async def _complete_or_escalate(session: AsyncSession, closure: Closure, account
         session, closure, account, "closure.steps_outstanding", now, outstanding=", ".join(closure.outstanding())
     )
     next_check = _at(today, tenant.time_zone) + RECHECK_EVERY
-    await _schedule(session, closure, RECHECK, next_check, f"recheck:{closure.escalations}", now)
+    await _schedule(session, closure, ClosureDeadline.RECHECK, next_check, f"recheck:{closure.escalations}", now)
 
 
 async def _complete(
@@ -406,7 +405,14 @@ async def _schedule_purge(
     days = config.get("retention", {}).get("personal_data_days_after_closure")
     if days is None:
         return
-    await _schedule(session, closure, PURGE, _at(today + dt.timedelta(days=int(days)), tenant.time_zone), "purge", now)
+    await _schedule(
+        session,
+        closure,
+        ClosureDeadline.PURGE,
+        _at(today + dt.timedelta(days=int(days)), tenant.time_zone),
+        "purge",
+        now,
+    )
 
 
 # ---- small pieces -----------------------------------------------------------------------------------

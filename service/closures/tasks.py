@@ -13,10 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.models import Account, AccountOperator
-from service.closures import service as _handlers  # noqa: F401 - registers the deadline handlers
+from service.closures import service
+from service.closures.models import ClosureDeadline
 from service.events.models import Event
 from service.kit.permissions import Role
-from service.notifications.service import everyone, general_administrators, recipients_for
+from service.kit.registry import Registry
+from service.notifications.service import everyone, general_administrators
 from service.tenants.models import Unit
 from service.users.models import User
 
@@ -41,7 +43,6 @@ async def _active(session: AsyncSession, tenant_id: uuid.UUID, ids: set[uuid.UUI
     return list(rows.scalars())
 
 
-@recipients_for("closure.announcement_due")
 async def account_people(session: AsyncSession, event: Event) -> list[User]:
     admins = await general_administrators(session, event)
     account = await _account(session, event)
@@ -53,7 +54,6 @@ async def account_people(session: AsyncSession, event: Event) -> list[User]:
     return everyone(await _active(session, event.tenant_id, people), admins)
 
 
-@recipients_for("closure.steps_outstanding")
 async def unit_heads_and_administrators(session: AsyncSession, event: Event) -> list[User]:
     admins = await general_administrators(session, event)
     account = await _account(session, event)
@@ -69,3 +69,30 @@ async def unit_heads_and_administrators(session: AsyncSession, event: Event) -> 
         )
     )
     return everyone(admins, list(heads.scalars()))
+
+
+EVENTS = {
+    "closure.announced": ("アカウントの廃止が周知された", "An account's closure was announced"),
+    "closure.withdrawn": ("アカウントの廃止が取り下げられた", "An account's closure was withdrawn"),
+    "closure.completed": ("アカウントの廃止が完了した", "An account's closure was completed"),
+    "closure.announcement_due": ("廃止の周知日が来た", "An announcement of an account's closure is due"),
+    "closure.steps_outstanding": (
+        "終了日を過ぎても廃止の手続きが確認されていない",
+        "An account's last day passed with closure steps unconfirmed",
+    ),
+}
+
+
+def register(registry: Registry) -> None:
+    registry.events(EVENTS, owner=__name__)
+    registry.hear(["closure.announcement_due"], account_people)
+    registry.hear(["closure.steps_outstanding"], unit_heads_and_administrators)
+    registry.deadline_kinds(
+        ClosureDeadline,
+        {
+            ClosureDeadline.ANNOUNCEMENT: service.announcement_due,
+            ClosureDeadline.END: service.end_reached,
+            ClosureDeadline.RECHECK: service.recheck,
+            ClosureDeadline.PURGE: service.purge,
+        },
+    )

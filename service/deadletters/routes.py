@@ -19,7 +19,8 @@ from service.kit.clock import Clock
 from service.kit.db import set_tenant
 from service.kit.errors import conflict, not_found
 from service.kit.http import DEFAULT_LIMIT, Cursor, Limit, Page, after_id, encode_cursor, problems
-from service.kit.queue import RETRY_HANDLERS, enqueue
+from service.kit.queue import enqueue
+from service.kit.registry import current
 
 
 class DeadLetterRead(msgspec.Struct):
@@ -90,7 +91,8 @@ class DeadLetterController(Controller):
         kwargs = {k: v for k, v in dict(row.kwargs).items() if k != "tenant_id"}
         if row.tenant_id is not None:
             await set_tenant(platform_session, row.tenant_id)
-        if (revive := RETRY_HANDLERS.get(row.actor)) is not None:
+        spec = current().actors.get(row.actor)
+        if spec is not None and (revive := spec.on_retry) is not None:
             await revive(platform_session, dict(row.kwargs))
         await enqueue(platform_session, row.actor, tenant_id=row.tenant_id, now=clock.now(), **kwargs)
         await platform_session.execute(

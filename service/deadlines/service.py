@@ -10,27 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.deadlines.models import Deadline
+from service.kit import registry
 from service.kit.ids import uuid7
-
-Handler = Callable[[AsyncSession, Deadline, dt.datetime], Awaitable[None]]
-HANDLERS: dict[str, Handler] = {}
-
-
-def handles(kind: str) -> Callable[[Handler], Handler]:
-    """Register what a kind of deadline does when it falls due (in the deadline's tenant)."""
-
-    def register(handler: Handler) -> Handler:
-        HANDLERS[kind] = handler
-        return handler
-
-    return register
 
 
 async def schedule(
@@ -48,7 +35,10 @@ async def schedule(
 ) -> bool:
     """Schedule a deadline unless the subject has one with this key already. True when it was new.
     With `revive`, one with the key that was cancelled is scheduled afresh (a rule switched off
-    and on again); one done or pending is left as it is."""
+    and on again); one done or pending is left as it is. The kind must be one a domain declared,
+    with its handler, to the bootstrap."""
+    if kind not in registry.current().deadlines:
+        raise ValueError(f"deadline kind {kind!r} is not declared by any domain of this process")
     on_conflict = (
         """DO UPDATE SET state = 'pending', due_at = EXCLUDED.due_at, payload = EXCLUDED.payload,
                          updated_at = EXCLUDED.updated_at, attempts = 0, last_error = NULL, queued_at = NULL

@@ -16,9 +16,9 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.deadlines.models import Deadline
-from service.deadlines.service import HANDLERS
 from service.kit.ids import uuid7
-from service.kit.queue import on_dead, on_retry, runtime, task, work
+from service.kit.queue import runtime, work
+from service.kit.registry import Registry, current
 
 log = logging.getLogger("koshiki.deadlines")
 
@@ -48,10 +48,7 @@ async def run_one(session: AsyncSession, deadline_id: uuid.UUID, now: dt.datetim
     # Done, cancelled or failed already (a redelivery, a withdrawn process): nothing to do.
     if deadline is None or deadline.state != "queued":
         return
-    handler = HANDLERS.get(deadline.kind)
-    if handler is None:
-        raise LookupError(f"no handler for deadline kind {deadline.kind!r}")
-    await handler(session, deadline, now)
+    await current().deadline_handler(deadline.kind)(session, deadline, now)
     await session.flush()  # whatever the handler changed, before the deadline is closed
     await session.execute(_CLOSE, {"now": now, "id": deadline.id, "event_id": uuid7()})
     log.info(
@@ -60,7 +57,6 @@ async def run_one(session: AsyncSession, deadline_id: uuid.UUID, now: dt.datetim
     )
 
 
-@task(queue="deadlines", max_retries=5)
 async def run_deadlines(deadline_ids: list[str], tenant_id: str | None = None) -> None:
     now = runtime().clock.now()
     failures = []
@@ -88,7 +84,6 @@ def _ids(kwargs: dict[str, object]) -> list[uuid.UUID]:
     return [uuid.UUID(str(i)) for i in kwargs["deadline_ids"]]  # type: ignore[attr-defined]
 
 
-@on_dead("run_deadlines")
 async def _deadlines_failed(session: AsyncSession, kwargs: dict[str, object], error: str) -> None:
     """Out of retries: the deadlines still queued are marked failed (visible through the API),
     never left for the sweep to pick up again and again."""
@@ -99,9 +94,24 @@ async def _deadlines_failed(session: AsyncSession, kwargs: dict[str, object], er
     )
 
 
-@on_retry("run_deadlines")
 async def _deadlines_retried(session: AsyncSession, kwargs: dict[str, object]) -> None:
     """Failed deadlines retried by an operator run again."""
     await session.execute(
         update(Deadline).where(Deadline.id.in_(_ids(kwargs)), Deadline.state == "failed").values(state="queued")
     )
+
+
+# Deadline events that are not any one domain's: a tenant-wide deadline approaching, or missed.
+EVENTS = {
+    "deadline.due": ("期限が近づいた、または到来した", "A deadline is approaching or has arrived"),
+    "deadline.overdue": ("期限を過ぎても対応がない", "A deadline passed without the action it asked for"),
+}
+
+
+def register(registry: Registry) -> None:
+    registry.actor(
+        run_deadlines, queue="deadlines", max_retries=5, on_dead=_deadlines_failed, on_retry=_deadlines_retried
+    )
+    # The sweep (koshiki_sweep_deadlines, in SQL) writes messages for this actor.
+    registry.require_actor("run_deadlines", by="the deadline sweep")
+    registry.events(EVENTS, owner=__name__)

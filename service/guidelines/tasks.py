@@ -16,15 +16,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.deadlines.models import Deadline
-from service.deadlines.service import cancel, handles, schedule
+from service.deadlines.service import cancel, schedule
 from service.events.service import emit
+from service.guidelines.models import ContinuationDeadline
 from service.guidelines.repository import GuidelineRepository
 from service.kit.calendar import end_of_day, next_yearly
+from service.kit.registry import Registry
 from service.renewals import service as renewals
 from service.tenants.service import tenant_of
 
-DEADLINE = "continuation_declaration"
-REMINDER = "continuation_declaration.reminder"
 REMINDER_TIME = dt.time(9, 0)
 
 
@@ -53,7 +53,7 @@ async def sync_continuation_deadlines(
             await schedule(
                 session,
                 tenant_id=tenant_id,
-                kind=DEADLINE,
+                kind=ContinuationDeadline.DEADLINE,
                 subject_kind="tenant",
                 subject_id=str(tenant_id),
                 due_at=end_of_day(due_day, tenant.time_zone),
@@ -73,7 +73,7 @@ async def sync_continuation_deadlines(
                 await schedule(
                     session,
                     tenant_id=tenant_id,
-                    kind=REMINDER,
+                    kind=ContinuationDeadline.REMINDER,
                     subject_kind="tenant",
                     subject_id=str(tenant_id),
                     due_at=remind_at.astimezone(dt.UTC),
@@ -89,7 +89,7 @@ async def sync_continuation_deadlines(
         subject_kind="tenant",
         subject_id=str(tenant_id),
         now=now,
-        kinds=(DEADLINE, REMINDER),
+        kinds=(ContinuationDeadline.DEADLINE, ContinuationDeadline.REMINDER),
         keep_keys=frozenset([*keys, *([running] if running else [])]),
         # What is already due keeps its course (it may be running right now, next to this).
         due_after=now,
@@ -97,8 +97,7 @@ async def sync_continuation_deadlines(
     return keys
 
 
-@handles(REMINDER)
-async def _remind(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+async def remind(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     await emit(
         session,
         tenant_id=deadline.tenant_id,
@@ -106,7 +105,7 @@ async def _remind(session: AsyncSession, deadline: Deadline, now: dt.datetime) -
         subject_kind="tenant",
         subject_id=deadline.subject_id,
         data={
-            "deadline_kind": DEADLINE,
+            "deadline_kind": ContinuationDeadline.DEADLINE,
             "due_on": deadline.payload["due_on"],
             "days_before": deadline.payload["days_before"],
         },
@@ -114,17 +113,23 @@ async def _remind(session: AsyncSession, deadline: Deadline, now: dt.datetime) -
     )
 
 
-@handles(DEADLINE)
-async def _deadline(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+async def deadline_reached(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     await emit(
         session,
         tenant_id=deadline.tenant_id,
         type="deadline.due",
         subject_kind="tenant",
         subject_id=deadline.subject_id,
-        data={"deadline_kind": DEADLINE, "due_on": deadline.payload["due_on"], "days_before": 0},
+        data={"deadline_kind": ContinuationDeadline.DEADLINE, "due_on": deadline.payload["due_on"], "days_before": 0},
         now=now,
     )
     # The next year's round: derived as of just after this deadline.
     after = max(now, deadline.due_at + dt.timedelta(seconds=1))
     await sync_continuation_deadlines(session, deadline.tenant_id, after, running=deadline.dedupe_key)
+
+
+def register(registry: Registry) -> None:
+    registry.deadline_kinds(
+        ContinuationDeadline,
+        {ContinuationDeadline.DEADLINE: deadline_reached, ContinuationDeadline.REMINDER: remind},
+    )

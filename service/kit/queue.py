@@ -6,10 +6,11 @@
   that wrote them, and swept periodically by the scheduler). It marks a row sent only once the
   broker has confirmed it; a broker outage leaves rows waiting, with backoff, not lost. A crash
   between publishing and marking can publish a row twice, which is why every actor is idempotent.
-- Actors (`@task`) run in worker processes (`koshiki worker`) or, with no BROKER_URL, in the API
-  process itself. Each message carries its tenant; `work()` re-enters it, so row-level security
-  binds workers as it binds requests. Retries back off; a message that exhausts them is recorded
-  in `dead_letters` and the actor's `@on_dead` handler may mark its subject failed.
+- Actors (declared by each domain's `tasks.register()`, see `service.kit.registry`) run in worker
+  processes (`koshiki worker`) or, with no BROKER_URL, in the API process itself. Each message
+  carries its tenant; `work()` re-enters it, so row-level security binds workers as it binds
+  requests. Retries back off; a message that exhausts them is recorded in `dead_letters` and the
+  actor's `on_dead` handler may mark its subject failed.
 """
 
 from __future__ import annotations
@@ -23,10 +24,10 @@ import json
 import logging
 import traceback
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
@@ -36,61 +37,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import Settings
+from service.kit import registry
 from service.kit.actor import acting_as, system
 from service.kit.clock import Clock
 from service.kit.db import Database, set_platform, set_tenant
 from service.kit.ids import uuid7
 
 log = logging.getLogger("koshiki.queue")
-
-F = TypeVar("F", bound=Callable[..., Awaitable[None]])
-
-# Actors are declared against this placeholder at import time; `install()` moves them to the real
-# broker. (Without it, Dramatiq would make a RabbitMQ broker of its own at the first actor.)
-_placeholder = StubBroker()
-dramatiq.set_broker(_placeholder)
-
-ACTORS: dict[str, dramatiq.Actor[Any, Any]] = {}
-_BASE_QUEUES: dict[str, str] = {}
-DeadHandler = Callable[[AsyncSession, dict[str, Any], str], Awaitable[None]]
-_DEAD_HANDLERS: dict[str, DeadHandler] = {}
-RetryHandler = Callable[[AsyncSession, dict[str, Any]], Awaitable[None]]
-RETRY_HANDLERS: dict[str, RetryHandler] = {}
-
-
-def task(*, queue: str, max_retries: int = 5) -> Callable[[F], F]:
-    """Declare an async actor. Its keyword arguments must be JSON; `tenant_id` is always one."""
-
-    def declare(fn: F) -> F:
-        actor = dramatiq.actor(actor_name=fn.__name__, queue_name=queue, max_retries=max_retries, broker=_placeholder)(
-            fn
-        )
-        ACTORS[fn.__name__] = actor
-        _BASE_QUEUES[fn.__name__] = queue
-        return fn
-
-    return declare
-
-
-def on_dead(actor_name: str) -> Callable[[DeadHandler], DeadHandler]:
-    """What to do, in the message's tenant, when an actor's message exhausts its retries."""
-
-    def register(handler: DeadHandler) -> DeadHandler:
-        _DEAD_HANDLERS[actor_name] = handler
-        return handler
-
-    return register
-
-
-def on_retry(actor_name: str) -> Callable[[RetryHandler], RetryHandler]:
-    """What to reset, in the message's tenant, before a dead message of this actor is queued again."""
-
-    def register(handler: RetryHandler) -> RetryHandler:
-        RETRY_HANDLERS[actor_name] = handler
-        return handler
-
-    return register
-
 
 # ---- brokers ------------------------------------------------------------------------------------------
 
@@ -153,14 +106,18 @@ def make_broker(config: QueueSettings) -> dramatiq.Broker:
 
 
 def install(broker: dramatiq.Broker, config: QueueSettings) -> dramatiq.Broker:
-    """Make `broker` the one every actor uses (queue names prefixed, backoff from the settings)."""
+    """Declare the registry's actors on `broker`, for a process that consumes (a worker, or the API
+    with its in-process workers): queue names prefixed, backoff from the settings."""
     dramatiq.set_broker(broker)
-    for name, actor in ACTORS.items():
-        actor.broker = broker
-        actor.queue_name = config.queue_prefix + _BASE_QUEUES[name]
-        actor.options["min_backoff"] = config.min_backoff_ms
-        actor.options["max_backoff"] = config.max_backoff_ms
-        broker.declare_actor(actor)
+    for spec in registry.current().actors.values():
+        dramatiq.actor(
+            actor_name=spec.name,
+            queue_name=config.queue_prefix + spec.queue,
+            broker=broker,
+            max_retries=spec.max_retries,
+            min_backoff=config.min_backoff_ms,
+            max_backoff=config.max_backoff_ms,
+        )(spec.fn)
     return broker
 
 
@@ -177,8 +134,7 @@ async def enqueue(
     **kwargs: Any,
 ) -> uuid.UUID:
     """Queue a message as part of the current transaction."""
-    if actor not in ACTORS:
-        raise ValueError(f"unknown actor {actor}")
+    queue = registry.current().actor_spec(actor).queue
     message_id = uuid7()
     payload = {**kwargs, "tenant_id": str(tenant_id) if tenant_id else None}
     await session.execute(
@@ -189,7 +145,7 @@ async def enqueue(
         {
             "id": message_id,
             "tenant_id": tenant_id,
-            "queue": _BASE_QUEUES[actor],
+            "queue": queue,
             "actor": actor,
             "kwargs": json.dumps(payload, default=str),
             "now": now,
@@ -299,10 +255,8 @@ class Relay:
         self.close()
 
     def _message(self, row: Any) -> dramatiq.Message[Any]:
-        if row.actor not in _BASE_QUEUES:
-            raise LookupError(f"no actor {row.actor}")
         return dramatiq.Message(
-            queue_name=self.prefix + _BASE_QUEUES[row.actor],
+            queue_name=self.prefix + registry.current().actor_spec(row.actor).queue,
             actor_name=row.actor,
             args=(),
             kwargs=dict(row.kwargs),
@@ -511,7 +465,8 @@ async def _record_dead(message: Any, error: str) -> None:
                 "now": rt.clock.now(),
             },
         )
-    handler = _DEAD_HANDLERS.get(message.actor_name)
+    spec = registry.current().actors.get(message.actor_name)
+    handler = spec.on_dead if spec is not None else None
     if handler is not None:
         async with work(tenant_id, message.actor_name) as session:
             await handler(session, kwargs, error)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 
 from sqlalchemy import Date, DateTime
 from sqlalchemy.orm import Mapped, mapped_column
@@ -38,3 +39,12 @@ class AccountReview(Base):
     findings: Mapped[str] = mapped_column(default="")
     recorded_by: Mapped[str]
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MonitoringDeadline(StrEnum):
+    """What falls due when nothing happens: a look at the account, a post, a periodic review."""
+
+    MONITORING = "monitoring.due"
+    INACTIVITY = "inactivity.check"
+    PERIODIC_REVIEW = "periodic_review.due"
+    SETTINGS_REVIEW = "settings_review.due"

@@ -32,18 +32,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts import service as accounts
 from service.accounts.models import Account
 from service.deadlines.models import Deadline
-from service.deadlines.service import cancel, handles, schedule
+from service.deadlines.service import cancel, schedule
 from service.events.service import emit
 from service.kit.auth import Principal
 from service.kit.calendar import add_months, start_of_day
 from service.kit.clock import Clock, local_today
 from service.kit.ids import uuid7
-from service.monitoring.models import AccountReview, MonitoringRecord
+from service.monitoring.models import AccountReview, MonitoringDeadline, MonitoringRecord
 from service.tenants.models import Tenant
 from service.tenants.service import tenant_of
 
-MONITORING = "monitoring.due"
-INACTIVITY = "inactivity.check"
 MONITORING_OVERDUE = "monitoring_overdue"
 INACTIVE = "inactive"
 LIVE = ("active", "suspended", "closing")
@@ -128,7 +126,15 @@ async def schedule_monitoring(
 ) -> None:
     since = await _last_look(session, account)
     frequency = config.get("monitoring", {}).get("frequency", "none")
-    await _reschedule(session, account, tenant, MONITORING, since, next_look(frequency, since) if since else None, now)
+    await _reschedule(
+        session,
+        account,
+        tenant,
+        MonitoringDeadline.MONITORING,
+        since,
+        next_look(frequency, since) if since else None,
+        now,
+    )
 
 
 async def schedule_inactivity(
@@ -137,7 +143,7 @@ async def schedule_inactivity(
     since = _last_activity(account, tenant.time_zone)
     days = config.get("inactivity", {}).get("threshold_days")
     due_on = since + dt.timedelta(days=int(days)) if since and days else None
-    await _reschedule(session, account, tenant, INACTIVITY, since, due_on, now)
+    await _reschedule(session, account, tenant, MonitoringDeadline.INACTIVITY, since, due_on, now)
 
 
 async def _last_review(session: AsyncSession, account: Account, kind: str) -> dt.date | None:
@@ -251,8 +257,7 @@ async def record_review(
 # ---- the worker's part -------------------------------------------------------------------------------
 
 
-@handles(MONITORING)
-async def _monitoring_due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+async def monitoring_due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
     if account.status not in LIVE:
         return
@@ -270,8 +275,7 @@ async def _monitoring_due(session: AsyncSession, deadline: Deadline, now: dt.dat
     await _event(session, account, "monitoring.due", now, since=since.isoformat() if since else "", frequency=frequency)
 
 
-@handles(INACTIVITY)
-async def _inactivity_check(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+async def inactivity_check(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
     if account.status not in LIVE:
         return
@@ -288,7 +292,7 @@ async def _inactivity_check(session: AsyncSession, deadline: Deadline, now: dt.d
     await _event(session, account, "account.inactive", now, since=since.isoformat(), threshold_days=int(days))
 
 
-async def _review_due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+async def review_due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     kind = deadline.kind.removesuffix(".due")
     account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
     if account.status not in LIVE:
@@ -305,10 +309,6 @@ async def _review_due(session: AsyncSession, deadline: Deadline, now: dt.datetim
     await session.flush()
     await _event(session, account, "review.due", now, review=kind, deadline_kind=kind,
                  since=since.isoformat(), interval_months=months)  # fmt: skip
-
-
-for _kind in REVIEWS:
-    handles(f"{_kind}.due")(_review_due)
 
 
 async def _event(session: AsyncSession, account: Account, kind: str, now: dt.datetime, **data: Any) -> None:

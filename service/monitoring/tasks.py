@@ -12,13 +12,14 @@ from service.accounts import service as accounts
 from service.accounts.models import Account, AccountOperator
 from service.events.models import Event
 from service.kit.permissions import Role
-from service.monitoring import service as _handlers  # noqa: F401 - registers the deadline handlers
-from service.notifications.service import everyone, general_administrators, recipients_for, unit_heads
+from service.kit.registry import Registry
+from service.monitoring import service
+from service.monitoring.models import MonitoringDeadline
+from service.notifications.service import everyone, general_administrators, unit_heads
 from service.tenants.models import Unit
 from service.users.models import User
 
 
-@recipients_for("monitoring.due")
 async def responsible(session: AsyncSession, event: Event) -> list[User]:
     admins = await general_administrators(session, event)
     account = (
@@ -44,7 +45,6 @@ async def responsible(session: AsyncSession, event: Event) -> list[User]:
     return people or admins
 
 
-@recipients_for("review.due")
 async def administrators_and_unit_heads(session: AsyncSession, event: Event) -> list[User]:
     """The general administrators, and the heads of the unit that runs the account."""
     unit_id = await session.scalar(
@@ -53,3 +53,28 @@ async def administrators_and_unit_heads(session: AsyncSession, event: Event) -> 
         )
     )
     return everyone(await general_administrators(session, event), await unit_heads(session, event.tenant_id, [unit_id]))
+
+
+EVENTS = {
+    "monitoring.due": ("モニタリングの時期が来た", "An account is due to be monitored"),
+    "review.due": (
+        "アカウントの定期的な見直し（目標の検証・セキュリティ設定の確認）の時期が来た",
+        "An account is due for its periodic review (targets, or security settings)",
+    ),
+    "account.inactive": ("アカウントの更新が長く止まっている", "An account has not posted for longer than allowed"),
+}
+
+
+def register(registry: Registry) -> None:
+    registry.events(EVENTS, owner=__name__)
+    registry.hear(["monitoring.due"], responsible)
+    registry.hear(["review.due"], administrators_and_unit_heads)
+    registry.deadline_kinds(
+        MonitoringDeadline,
+        {
+            MonitoringDeadline.MONITORING: service.monitoring_due,
+            MonitoringDeadline.INACTIVITY: service.inactivity_check,
+            MonitoringDeadline.PERIODIC_REVIEW: service.review_due,
+            MonitoringDeadline.SETTINGS_REVIEW: service.review_due,
+        },
+    )

@@ -12,7 +12,6 @@ import datetime as dt
 import smtplib
 import ssl
 import uuid
-from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
@@ -22,6 +21,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.events.models import Event
+from service.kit import registry
 from service.kit.i18n import Lang
 from service.kit.ids import uuid7
 from service.kit.permissions import Role
@@ -30,19 +30,6 @@ from service.notifications.templates import DEADLINE_LABELS, render
 from service.tenants.models import Tenant
 from service.tenants.service import tenant_of
 from service.users.models import User
-
-Recipients = Callable[[AsyncSession, Event], Awaitable[list[User]]]
-RECIPIENTS: dict[str, Recipients] = {}
-
-
-def recipients_for(event_type: str) -> Callable[[Recipients], Recipients]:
-    """Register who hears of an event type (default: the tenant's general administrators)."""
-
-    def register(fn: Recipients) -> Recipients:
-        RECIPIENTS[event_type] = fn
-        return fn
-
-    return register
 
 
 def everyone(*groups: list[User]) -> list[User]:
@@ -102,7 +89,7 @@ def template_values(event: Event, tenant: Tenant, user: User, lang: Lang) -> dic
 async def queue_mail_for(session: AsyncSession, event: Event, now: dt.datetime) -> int:
     """Compose one message per recipient, in their language, and queue each for sending."""
     tenant = await tenant_of(session, event.tenant_id)
-    chooser = RECIPIENTS.get(event.type, general_administrators)
+    chooser = registry.current().recipients.get(event.type, general_administrators)
     queued = 0
     for user in await chooser(session, event):
         lang: Lang = "en" if user.locale == "en" else "ja"

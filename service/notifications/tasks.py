@@ -8,12 +8,13 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.kit.queue import on_dead, runtime, task, work
+from service.kit.queue import runtime, work
+from service.kit.registry import Registry
 from service.notifications.models import MailMessage
 from service.notifications.service import SmtpSender
+from service.notifications.templates import TEMPLATES
 
 
-@task(queue="mail", max_retries=8)
 async def send_mail(mail_id: str, tenant_id: str | None = None) -> None:
     rt = runtime()
     async with work(tenant_id, "send_mail") as session:
@@ -35,10 +36,30 @@ async def send_mail(mail_id: str, tenant_id: str | None = None) -> None:
         )
 
 
-@on_dead("send_mail")
 async def _mail_failed(session: AsyncSession, kwargs: dict[str, object], error: str) -> None:
     await session.execute(
         update(MailMessage)
         .where(MailMessage.id == uuid.UUID(str(kwargs["mail_id"])), MailMessage.state == "queued")
         .values(state="failed", error=error)
     )
+
+
+def _every_event_has_its_mail(registry: Registry) -> list[str]:
+    """Each event type can be told by mail in both languages, and no template is left over."""
+    problems = [
+        f"event type {name!r} ({spec.owner}) has no mail template in {lang} (service/notifications/templates.py)"
+        for name, spec in registry.event_types.items()
+        for lang in ("ja", "en")
+        if lang not in TEMPLATES.get(name, {})
+    ]
+    problems += [
+        f"the mail template for {name!r} names an event type no domain declares"
+        for name in sorted(set(TEMPLATES) - set(registry.event_types))
+    ]
+    return problems
+
+
+def register(registry: Registry) -> None:
+    registry.actor(send_mail, queue="mail", max_retries=8, on_dead=_mail_failed)
+    registry.require_actor("send_mail", by="notifications.queue_mail_for")
+    registry.check_with(_every_event_has_its_mail)

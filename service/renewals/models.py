@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 
 from sqlalchemy import Date, DateTime
 from sqlalchemy.orm import Mapped, mapped_column
@@ -29,3 +30,10 @@ class ContinuationDeclaration(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class RenewalDeadline(StrEnum):
+    """What falls due in a declaration round: each reminder, and the account's deadline."""
+
+    REMINDER = "renewal.reminder"
+    DUE = "renewal.due"

@@ -23,19 +23,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts import service as accounts
 from service.accounts.models import Account
 from service.deadlines.models import Deadline
-from service.deadlines.service import cancel, handles
+from service.deadlines.service import cancel
 from service.events.service import emit
 from service.kit.auth import Principal
 from service.kit.calendar import end_of_day, fiscal_year, fiscal_year_end
 from service.kit.clock import Clock
 from service.kit.errors import Msg, ProblemError, conflict, not_found
 from service.kit.permissions import Role
-from service.renewals.models import ContinuationDeclaration
+from service.renewals.models import ContinuationDeclaration, RenewalDeadline
 from service.tenants.service import tenant_of
 
-REMINDER = "renewal.reminder"
-DUE = "renewal.due"
-KINDS = (REMINDER, DUE)
+KINDS = (RenewalDeadline.REMINDER, RenewalDeadline.DUE)
 ATTENTION = "renewal_overdue"
 LIVE = ("active", "suspended")  # a closing account is ending; it answers for no next year
 REMINDER_TIME = dt.time(9, 0)
@@ -82,10 +80,10 @@ def _schedule(
 ) -> list[tuple[str, dt.datetime, int, str]]:
     """(kind, due_at, days_before, dedupe_key) of a round, leaving out what is already past."""
     zone = ZoneInfo(time_zone)
-    entries = [(DUE, end_of_day(due_on, time_zone), 0, f"renewal:{due_on.isoformat()}:due")]
+    entries = [(RenewalDeadline.DUE, end_of_day(due_on, time_zone), 0, f"renewal:{due_on.isoformat()}:due")]
     for days in sorted(set(reminder_days), reverse=True):
         at = dt.datetime.combine(due_on - dt.timedelta(days=days), REMINDER_TIME, tzinfo=zone).astimezone(dt.UTC)
-        entries.append((REMINDER, at, days, f"renewal:{due_on.isoformat()}:-{days}d"))
+        entries.append((RenewalDeadline.REMINDER, at, days, f"renewal:{due_on.isoformat()}:-{days}d"))
     return [e for e in entries if e[1] > now]
 
 
@@ -241,15 +239,13 @@ async def _unanswered(session: AsyncSession, deadline: Deadline) -> tuple[Contin
     return (declaration, account) if account.status in LIVE else None
 
 
-@handles(REMINDER)
-async def _remind(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+async def remind(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     found = await _unanswered(session, deadline)
     if found is not None:
         await _event(session, *found, "renewal.reminder", now, days_before=int(deadline.payload["days_before"]))
 
 
-@handles(DUE)
-async def _due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+async def due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     found = await _unanswered(session, deadline)
     if found is None:
         return

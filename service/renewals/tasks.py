@@ -16,8 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts import service as accounts
 from service.accounts.models import Account, AccountOperator
 from service.events.models import Event
-from service.notifications.service import everyone, general_administrators, recipients_for, unit_heads
-from service.renewals import service as _handlers  # noqa: F401 - registers the deadline handlers
+from service.kit.registry import Registry
+from service.notifications.service import everyone, general_administrators, unit_heads
+from service.renewals import service
+from service.renewals.models import RenewalDeadline
 from service.tenants.models import Unit
 from service.users.models import User
 
@@ -42,7 +44,6 @@ async def _unit_heads(session: AsyncSession, account: Account) -> list[User]:
     return await unit_heads(session, account.tenant_id, [account.unit_id, parent])
 
 
-@recipients_for("renewal.reminder")
 async def declarers(session: AsyncSession, event: Event) -> list[User]:
     account = await _account(session, event)
     if account is None:
@@ -63,8 +64,33 @@ async def declarers(session: AsyncSession, event: Event) -> list[User]:
     return everyone(found, heads) or await general_administrators(session, event)
 
 
-@recipients_for("renewal.overdue")
 async def administrators_and_unit_heads(session: AsyncSession, event: Event) -> list[User]:
     admins = await general_administrators(session, event)
     account = await _account(session, event)
     return everyone(admins, await _unit_heads(session, account)) if account else admins
+
+
+EVENTS = {
+    "renewal.reminder": (
+        "継続希望の申し出がまだない（期限前の催促）",
+        "A continuation declaration is still to be made",
+    ),
+    "renewal.overdue": (
+        "継続希望の申し出が期限を過ぎてもない",
+        "A continuation declaration was not made by its deadline",
+    ),
+    "renewal.declared": ("継続希望の申し出があった", "A continuation declaration was made"),
+}
+
+
+def register(registry: Registry) -> None:
+    registry.events(EVENTS, owner=__name__)
+    registry.hear(["renewal.reminder"], declarers)
+    registry.hear(["renewal.overdue"], administrators_and_unit_heads)
+    registry.deadline_kinds(
+        RenewalDeadline,
+        {
+            RenewalDeadline.REMINDER: service.remind,
+            RenewalDeadline.DUE: service.due,
+        },
+    )

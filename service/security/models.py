@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 
 from sqlalchemy import Date, DateTime
 from sqlalchemy.orm import Mapped, mapped_column
@@ -23,3 +24,9 @@ class PasswordChange(Base):
     recorded_by: Mapped[str]
     note: Mapped[str] = mapped_column(default="")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SecurityDeadline(StrEnum):
+    """What falls due for an account's security: the end of its password's rotation period."""
+
+    ROTATION = "password.rotation"

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts import service as accounts
 from service.accounts.models import Account, AccountOperator
 from service.deadlines.models import Deadline
-from service.deadlines.service import cancel, handles, schedule
+from service.deadlines.service import cancel, schedule
 from service.events.service import emit
 from service.identity.passwords import is_common, is_repetitive
 from service.kit.auth import Principal
@@ -30,11 +30,10 @@ from service.kit.calendar import add_months, start_of_day
 from service.kit.clock import Clock, local_today
 from service.kit.errors import Msg
 from service.kit.ids import uuid7
-from service.security.models import PasswordChange
+from service.security.models import PasswordChange, SecurityDeadline
 from service.tenants.models import Tenant
 from service.tenants.service import tenant_of
 
-ROTATION = "password.rotation"
 NOTICE_TIME = dt.time(9, 0)
 # Why an account needs attention, as far as its password and people go.
 ROTATION_DUE = "password_rotation_due"
@@ -159,7 +158,7 @@ async def schedule_rotation(
         subject_kind="account",
         subject_id=str(account.id),
         now=now,
-        kinds=(ROTATION,),
+        kinds=(SecurityDeadline.ROTATION,),
         keep_keys=frozenset([key] if key else []),
     )
     if since is None or key is None:
@@ -169,7 +168,7 @@ async def schedule_rotation(
     await schedule(
         session,
         tenant_id=account.tenant_id,
-        kind=ROTATION,
+        kind=SecurityDeadline.ROTATION,
         subject_kind="account",
         subject_id=str(account.id),
         due_at=max(due_at, now),
@@ -194,8 +193,7 @@ async def _last_change(session: AsyncSession, account: Account) -> dt.date | Non
     return last or account.opened_on
 
 
-@handles(ROTATION)
-async def _rotation_due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+async def rotation_due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
     if account.status not in LIVE:
         return

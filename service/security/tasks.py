@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.accounts.models import Account, AccountOperator
 from service.events.models import Event
 from service.kit.permissions import Role
-from service.notifications.service import everyone, general_administrators, recipients_for
-from service.security import service as _handlers  # noqa: F401 - registers the deadline handler
+from service.kit.registry import Registry
+from service.notifications.service import everyone, general_administrators
+from service.security import service
+from service.security.models import SecurityDeadline
 from service.tenants.models import Unit
 from service.users.models import User
 
@@ -24,7 +26,6 @@ async def _account(session: AsyncSession, event: Event) -> Account | None:
     ).scalar_one_or_none()
 
 
-@recipients_for("password.rotation_due")
 async def account_people(session: AsyncSession, event: Event) -> list[User]:
     account = await _account(session, event)
     if account is None:
@@ -42,7 +43,6 @@ async def account_people(session: AsyncSession, event: Event) -> list[User]:
     return list(rows.scalars()) or await general_administrators(session, event)
 
 
-@recipients_for("account.staff_moved")
 async def unit_heads_and_administrators(session: AsyncSession, event: Event) -> list[User]:
     admins = await general_administrators(session, event)
     account = await _account(session, event)
@@ -58,3 +58,24 @@ async def unit_heads_and_administrators(session: AsyncSession, event: Event) -> 
         )
     )
     return everyone(admins, list(heads.scalars()))
+
+
+EVENTS = {
+    "password.rotation_due": ("SNSアカウントのパスワード変更の時期が来た", "An account's password is due for a change"),
+    "account.staff_moved": (
+        "アカウントの管理者・担当者が異動した（管理者とパスワードの変更が必要）",
+        "A manager or operator of an account left (a new manager and password are needed)",
+    ),
+}
+
+
+def register(registry: Registry) -> None:
+    registry.events(EVENTS, owner=__name__)
+    registry.hear(["password.rotation_due"], account_people)
+    registry.hear(["account.staff_moved"], unit_heads_and_administrators)
+    registry.deadline_kinds(
+        SecurityDeadline,
+        {
+            SecurityDeadline.ROTATION: service.rotation_due,
+        },
+    )

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.events.models import Event
+from service.kit import registry
 from service.kit.crypto import Sealer
 from service.kit.errors import FieldError, Msg, validation_failed
 from service.kit.ids import uuid7
@@ -58,12 +59,12 @@ def signature_header(secrets_in_use: list[str], timestamp: int, body: bytes) -> 
 
 
 def check_event_types(types: list[str]) -> None:
-    from service.events.service import EVENT_TYPES
+    known = registry.current().event_types
 
     errors = [
-        FieldError(Msg("field.enum", {"allowed": ", ".join(["*", *EVENT_TYPES])}), "enum", f"/event_types/{i}")
+        FieldError(Msg("field.enum", {"allowed": ", ".join(["*", *known])}), "enum", f"/event_types/{i}")
         for i, t in enumerate(types)
-        if t != "*" and t not in EVENT_TYPES
+        if t != "*" and t not in known
     ]
     if errors:
         raise validation_failed(errors)

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.crypto import Sealer
 from service.kit.ids import uuid7
-from service.kit.queue import on_dead, runtime, task, work
+from service.kit.queue import runtime, work
+from service.kit.registry import Registry
 from service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from service.webhooks.service import post, unseal
 
@@ -18,7 +19,6 @@ class DeliveryFailed(Exception):
     """The receiver did not answer 2xx; the queue retries with backoff."""
 
 
-@task(queue="webhooks", max_retries=8)
 async def deliver_webhook(delivery_id: str, tenant_id: str | None = None) -> None:
     rt = runtime()
     now = rt.clock.now()
@@ -67,10 +67,14 @@ async def deliver_webhook(delivery_id: str, tenant_id: str | None = None) -> Non
         raise DeliveryFailed(outcome.error or "no response")
 
 
-@on_dead("deliver_webhook")
 async def _delivery_dead(session: AsyncSession, kwargs: dict[str, object], error: str) -> None:
     await session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == uuid.UUID(str(kwargs["delivery_id"])), WebhookDelivery.state != "succeeded")
         .values(state="dead")
     )
+
+
+def register(registry: Registry) -> None:
+    registry.actor(deliver_webhook, queue="webhooks", max_retries=8, on_dead=_delivery_dead)
+    registry.require_actor("deliver_webhook", by="webhooks.queue_deliveries")

@@ -4,12 +4,9 @@ starts itself on a free port (never the machine's shared one) and real `koshiki 
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import shutil
-import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,12 +18,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from service.config import project_home
 from service.kit.clock import SystemClock
 from service.kit.db import Database, set_tenant
 from service.kit.embedded_pg import free_port
 from service.kit.queue import QueueSettings, Relay, enqueue, make_broker
 from tests.support import DatabaseUnderTest
+from tests.support.processes import ServiceProcesses
 
 pytestmark = pytest.mark.slow
 
@@ -75,62 +72,6 @@ def redis_server(tmp_path: Path) -> Iterator[ThrowawayRedis]:
     server.stop()
 
 
-class Workers:
-    """`koshiki worker` processes on the throwaway broker, with the test actors."""
-
-    def __init__(self, test_database: DatabaseUnderTest, broker_url: str, prefix: str) -> None:
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": test_database.app_url,
-            "BROKER_URL": broker_url,
-            "QUEUE_PREFIX": prefix,
-            "REDIS_HEARTBEAT_MS": "2000",
-            "QUEUE_MIN_BACKOFF_MS": "100",
-            "QUEUE_MAX_BACKOFF_MS": "500",
-            "KOSHIKI_SECRET_KEY": "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=",
-            "PYTHONPATH": str(project_home()),
-            "LOG_LEVEL": "WARNING",
-        }
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    def start(self) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "service.cli",
-                "worker",
-                "--processes",
-                "1",
-                "--threads",
-                "2",
-                "--extra-module",
-                "tests.support.actors",
-            ],
-            env=self.env,
-            start_new_session=True,  # its own process group, so a kill reaches the worker children too
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.processes.append(process)
-        return process
-
-    def kill(self, process: subprocess.Popen[bytes]) -> None:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                # Graceful stop: SIGTERM to the main process, which stops its worker processes
-                # (a second SIGTERM sent straight to those would make them kill themselves).
-                process.send_signal(signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-
-
 @pytest.fixture
 async def faulty(test_database: DatabaseUnderTest, redis_server: ThrowawayRedis, tenant: dict[str, Any]) -> Any:
     """A separate 'API process': its own database pool and a relay to the throwaway broker."""
@@ -140,7 +81,7 @@ async def faulty(test_database: DatabaseUnderTest, redis_server: ThrowawayRedis,
     # No relay after each commit here: the tests relay by hand, so what they assert about a relay
     # run is not raced by one a commit started.
     relay = Relay(db, SystemClock(), make_broker(config), config)
-    workers = Workers(test_database, redis_server.url, prefix)
+    workers = ServiceProcesses(test_database.app_url, redis_server.url, prefix)
     yield {"db": db, "relay": relay, "workers": workers, "tenant": uuid.UUID(tenant["id"]), "redis": redis_server}
     workers.stop_all()
     await relay.aclose()
@@ -181,13 +122,13 @@ async def wait_for(predicate: Any, seconds: float) -> bool:
 async def test_a_worker_killed_mid_deed_completes_it_once_after_restart(faulty: Any) -> None:
     db, tenant, workers = faulty["db"], faulty["tenant"], faulty["workers"]
     key = uuid.uuid4().hex
-    first = workers.start()
+    first = workers.worker()
     await queue_deed(db, tenant, key, sleep=4.0)
     await faulty["relay"].drain()
     await asyncio.sleep(2.5)  # the worker has taken the message and is in the middle of it
     workers.kill(first)  # kill -9: no ack, no clean-up
     assert await deeds(db, tenant, key) == 0
-    workers.start()
+    workers.worker()
     assert await wait_for(lambda: _done(db, tenant, key), 60), "the deed was never completed"
     await asyncio.sleep(3)  # room for a duplicate to show up, if there were one
     assert await deeds(db, tenant, key) == 1
@@ -199,7 +140,7 @@ async def _done(db: Database, tenant: uuid.UUID, key: str) -> bool:
 
 async def test_changes_made_while_the_broker_is_down_are_delivered_once_it_returns(faulty: Any) -> None:
     db, tenant, workers, redis_server = faulty["db"], faulty["tenant"], faulty["workers"], faulty["redis"]
-    workers.start()
+    workers.worker()
     redis_server.stop()
     keys = [uuid.uuid4().hex for _ in range(3)]
     for key in keys:  # the changes commit; publishing them fails

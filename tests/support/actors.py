@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+from enum import StrEnum
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.deadlines.models import Deadline
-from service.deadlines.service import handles
-from service.kit.queue import once, runtime, task, work
+from service.kit.queue import once, runtime, work
+from service.kit.registry import Registry
 
 
-@task(queue="tests", max_retries=3)
 async def record_deed(key: str, tenant_id: str | None = None, sleep: float = 0.0) -> None:
     """Adds one row to `deed_log` per deed, whatever the redeliveries: the deed is done once."""
     if sleep:
@@ -29,7 +29,6 @@ async def record_deed(key: str, tenant_id: str | None = None, sleep: float = 0.0
         )
 
 
-@task(queue="tests", max_retries=2)
 async def always_fail(tenant_id: str | None = None, reason: str = "boom") -> None:
     raise RuntimeError(reason)
 
@@ -38,7 +37,6 @@ async def always_fail(tenant_id: str | None = None, reason: str = "boom") -> Non
 FAILING = {"on": True}
 
 
-@handles("test.record")
 async def _record(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     await session.execute(
         text("INSERT INTO deeds (key, tenant_id, done_at) VALUES (:key, :tenant, :now)"),
@@ -46,8 +44,19 @@ async def _record(session: AsyncSession, deadline: Deadline, now: dt.datetime) -
     )
 
 
-@handles("test.fail")
 async def _fail(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     if FAILING["on"]:
         raise RuntimeError("the handler failed")
     await _record(session, deadline, now)
+
+
+class TestDeadline(StrEnum):
+    RECORD = "test.record"
+    FAIL = "test.fail"
+
+
+def register(registry: Registry) -> None:
+    """Bootstrapped with the service's own domains when KOSHIKI_EXTRA_MODULES names this module."""
+    registry.actor(record_deed, queue="tests", max_retries=3)
+    registry.actor(always_fail, queue="tests", max_retries=2)
+    registry.deadline_kinds(TestDeadline, {TestDeadline.RECORD: _record, TestDeadline.FAIL: _fail})
