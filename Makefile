@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-backbone bench lint format typecheck openapi openapi-check check clean
+.PHONY: run test test-backbone bench lint layers format typecheck openapi openapi-check check clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s); set PYTHON=python3.11" % sys.version.split()[0])'
@@ -42,6 +42,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check service tests migrations bench
 	$(BIN)/ruff format --check service tests migrations bench
 
+## The declared layers (pyproject.toml, [tool.importlinter]): no upward import, no cycle.
+layers: $(STAMP)
+	$(BIN)/lint-imports
+
 format: $(STAMP)
 	$(BIN)/ruff check --fix service tests migrations bench
 	$(BIN)/ruff format service tests migrations bench
@@ -57,7 +61,7 @@ openapi: $(STAMP)
 openapi-check: $(STAMP)
 	$(BIN)/koshiki openapi export --check
 
-check: lint typecheck openapi-check test
+check: lint layers typecheck openapi-check test
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

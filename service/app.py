@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 from litestar import Litestar, Request
 from litestar.config.cors import CORSConfig
+from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
@@ -37,10 +38,11 @@ from service.kit.auth import AuthenticationMiddleware
 from service.kit.clock import Clock, SystemClock
 from service.kit.db import Database, role_problems
 from service.kit.deps import DEPENDENCIES
-from service.kit.errors import PROBLEM_TYPES, TYPE_PREFIX, Msg, ProblemError, handle_exception
+from service.kit.errors import PROBLEM_TYPES, TYPE_PREFIX, Msg, ProblemError
 from service.kit.jwt import KeyRing
 from service.kit.logging import request_middleware
 from service.kit.migrate import head_revision
+from service.kit.problems import handle_exception
 from service.kit.queue import QueueSettings, Relay, Runtime, broker_for, install, set_runtime
 from service.kit.ratelimit import RateLimiter
 from service.monitoring.routes import MonitoringController, ReviewController
@@ -49,7 +51,7 @@ from service.register.routes import PublicRegisterController
 from service.renewals.routes import DeclarationController
 from service.scheduler import Scheduler
 from service.security.routes import PasswordChangeController, PasswordPolicyController
-from service.tenants.routes import TenantController, UnitController
+from service.tenants.routes import TenantController, UnitController, provide_current_tenant
 from service.tokens.routes import ApiTokenController
 from service.users.routes import MeController, UsersController
 from service.webhooks.routes import WebhookController, WebhookDeliveryController
@@ -271,7 +273,7 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
 
     app = KoshikiApp(
         route_handlers=ROUTES,
-        dependencies=DEPENDENCIES,
+        dependencies={**DEPENDENCIES, "current_tenant_id": Provide(provide_current_tenant)},
         exception_handlers={Exception: handle_exception},
         middleware=[
             DefineMiddleware(

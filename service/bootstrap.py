@@ -25,7 +25,6 @@ from service.audit import tasks as audit
 from service.closures import tasks as closures
 from service.deadlines import tasks as deadlines
 from service.events import tasks as events
-from service.guidelines import tasks as guidelines
 from service.incidents import tasks as incidents
 from service.kit.registry import Registry, install
 from service.monitoring import tasks as monitoring
@@ -40,7 +39,6 @@ DOMAINS: tuple[ModuleType, ...] = (
     events,
     notifications,
     webhooks,
-    guidelines,
     accounts,
     applications,
     closures,

@@ -184,7 +184,7 @@ def test_embedded_postgres_keeps_its_data_across_restarts(tmp_path: Path) -> Non
 def test_readme_permission_matrix_is_the_code_s() -> None:
     output = CliRunner().invoke(main, ["permissions"]).output
     readme = (project_home() / "README.md").read_text(encoding="utf-8")
-    assert output.strip() in readme, "README's permission matrix is stale: paste `koshiki permissions`"
+    assert output.strip() in readme, "README's permission matrix is stale: run `koshiki permissions --readme`"
 
 
 async def test_every_migration_downgrades_and_upgrades_again(test_database: DatabaseUnderTest) -> None:

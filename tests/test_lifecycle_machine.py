@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 from sqlalchemy import text
 
-from service.accounts.service import LIVE
+from service.accounts.models import LIVE
 from service.kit.db import set_tenant
 from service.kit.queue import enqueue
 from tests.support import (

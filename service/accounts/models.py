@@ -2,13 +2,53 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, ClassVar
+from enum import StrEnum
+from typing import ClassVar
 
 from sqlalchemy import Date, DateTime, ForeignKeyConstraint, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.kit.db import Base
+from service.kit.access import Target
+from service.kit.db import Base, state_column
+
+
+class AccountStatus(StrEnum):
+    """An account's place in its lifecycle (TRANSITIONS in service.py says how it moves)."""
+
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CLOSING = "closing"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+
+
+# One name for each meaning.
+# Ended: nothing more happens to the record (a closed account stays in the register as formerly official).
+ENDED = frozenset({AccountStatus.CLOSED, AccountStatus.REJECTED})
+# Live: not ended. A live record holds its platform account: no other live record, in any tenant, may claim it.
+LIVE = frozenset(AccountStatus) - ENDED
+# In service: opened and not yet closed. It posts, is monitored, its password rotates.
+IN_SERVICE = frozenset({AccountStatus.ACTIVE, AccountStatus.SUSPENDED, AccountStatus.CLOSING})
+# Continuing: in service and not closing. It answers for next year, and may apply for a change or its closure.
+CONTINUING = frozenset({AccountStatus.ACTIVE, AccountStatus.SUSPENDED})
+
+
+class AttentionReason(StrEnum):
+    """Why an account needs someone's attention; `needs_attention` holds while any reason does."""
+
+    RENEWAL_OVERDUE = "renewal_overdue"  # no continuation declaration by the deadline
+    PASSWORD_ROTATION_DUE = "password_rotation_due"  # noqa: S105 - the tenant's rotation period ran out
+    PASSWORD_POLICY_NOT_MET = "password_policy_not_met"  # noqa: S105 - the last change was not attested
+    PASSWORD_CHANGE_NEEDED = "password_change_needed"  # noqa: S105 - staff left, a contract ended, a takeover
+    MANAGER_CHANGE_NEEDED = "manager_change_needed"  # a named manager or operator left
+    MONITORING_OVERDUE = "monitoring_overdue"
+    INACTIVE = "inactive"  # no post for longer than the tenant allows
+    PERIODIC_REVIEW_DUE = "periodic_review_due"
+    SETTINGS_REVIEW_DUE = "settings_review_due"
+    CLOSURE_STEPS_OUTSTANDING = "closure_steps_outstanding"
 
 
 class Account(Base):
@@ -34,7 +74,7 @@ class Account(Base):
     signup_mailbox: Mapped[str | None]
     verified_badge: Mapped[bool] = mapped_column(default=False)
     profile_links_register: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(default="draft")
+    status: Mapped[AccountStatus] = state_column(AccountStatus, default=AccountStatus.DRAFT)
     opened_on: Mapped[dt.date | None] = mapped_column(Date)
     closing_on: Mapped[dt.date | None] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -49,6 +89,9 @@ class Account(Base):
 
     __table_args__ = (ForeignKeyConstraint(["tenant_id", "unit_id"], ["units.tenant_id", "units.id"]),)
     __mapper_args__ = {"version_id_col": version}
+
+    def access_target(self) -> Target:
+        return Target("account", self.id, self.unit_id)
 
 
 class AccountOperator(Base):
@@ -115,31 +158,6 @@ class ImpersonationWarning(Base):
     reported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str]
-    version: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-
-    __mapper_args__ = {"version_id_col": version}
-
-
-class Application(Base):
-    """An application (別紙様式): new account, change, or closure; decided by an approver."""
-
-    __tablename__ = "applications"
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    tenant_id: Mapped[uuid.UUID]
-    account_id: Mapped[uuid.UUID]
-    kind: Mapped[str]
-    state: Mapped[str]
-    form: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    created_by: Mapped[uuid.UUID | None]
-    created_by_label: Mapped[str]
-    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    decided_by: Mapped[uuid.UUID | None]
-    decided_by_label: Mapped[str | None]
-    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    decision_reason: Mapped[str | None]
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

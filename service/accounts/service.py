@@ -1,50 +1,80 @@
-"""Official accounts: identity, the lifecycle, the opening rules, and who may act on which account.
+"""Official accounts: identity, the lifecycle, the opening rules, and where each caller reaches.
 
 Every rule comes from the tenant's guideline configuration in force today; each unmet rule is
-named with where it sits in the configuration and the clause it comes from.
+named with where it sits in the configuration and the clause it comes from. Who may act on which
+account is decided by the request's access object; this domain tells it where a unit head and an
+operator reach (their scope rules, declared in tasks.register).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.models import Account, AccountDocument, AccountOperator, ImpersonationWarning
-from service.accounts.schemas import AccountCreate, AccountUpdate
+from service.accounts.hooks import (
+    ACCOUNT_OPENED,
+    PEOPLE_PURGED,
+    POST_RECORDED,
+    AccountOpened,
+    PeoplePurged,
+    PostRecorded,
+)
+from service.accounts.models import (
+    ENDED,
+    IN_SERVICE,
+    Account,
+    AccountDocument,
+    AccountStatus,
+    AttentionReason,
+    ImpersonationWarning,
+    Post,
+)
+from service.accounts.repository import (
+    AccountsRepository,
+    DocumentsRepository,
+    PostsRepository,
+    WarningsRepository,
+    account_holder,
+    account_page,
+)
+from service.accounts.schemas import AccountCreate, AccountUpdate, DocumentWrite, PostCreate, WarningCreate
 from service.accounts.urls import AccountRef, UnrecognisedAccount, account_keys, parse_account, with_user_id
+from service.audit.service import record
 from service.events.service import emit
-from service.guidelines.repository import GuidelineRepository
+from service.guidelines import service as guidelines
+from service.kit.access import NOWHERE, Access, Scope
 from service.kit.auth import Principal
 from service.kit.clock import Clock, local_today
-from service.kit.db import flush_or_conflict
-from service.kit.errors import FieldError, Msg, ProblemError, not_found, validation_failed
+from service.kit.context import Ctx
+from service.kit.db import Database, flush_or_conflict, set_tenant
+from service.kit.errors import FieldError, Msg, ProblemError, validation_failed
 from service.kit.ids import uuid7
-from service.kit.permissions import Role
-from service.tenants.models import Tenant, Unit
+from service.kit.permissions import Permission
+from service.tenants.models import Tenant
+from service.tenants.repository import UnitsRepository
 from service.tenants.service import tenant_of
-from service.users.models import User
+from service.users.repository import UsersRepository
 
+S = AccountStatus
 # status -> action -> next status. Anything else is a 409 naming what is allowed.
-TRANSITIONS: dict[str, dict[str, str]] = {
-    "draft": {"submit": "pending_approval"},
-    "pending_approval": {"approve": "active", "reject": "rejected", "withdraw": "draft"},
-    "active": {"suspend": "suspended", "announce_closure": "closing", "close_now": "closed"},
-    "suspended": {"resume": "active", "announce_closure": "closing", "close_now": "closed"},
-    "closing": {"withdraw_closure": "active", "complete_closure": "closed", "close_now": "closed"},
-    "closed": {},
-    "rejected": {},
+TRANSITIONS: dict[AccountStatus, dict[str, AccountStatus]] = {
+    S.DRAFT: {"submit": S.PENDING_APPROVAL},
+    S.PENDING_APPROVAL: {"approve": S.ACTIVE, "reject": S.REJECTED, "withdraw": S.DRAFT},
+    S.ACTIVE: {"suspend": S.SUSPENDED, "announce_closure": S.CLOSING, "close_now": S.CLOSED},
+    S.SUSPENDED: {"resume": S.ACTIVE, "announce_closure": S.CLOSING, "close_now": S.CLOSED},
+    S.CLOSING: {"withdraw_closure": S.ACTIVE, "complete_closure": S.CLOSED, "close_now": S.CLOSED},
+    S.CLOSED: {},
+    S.REJECTED: {},
 }
-# Live records hold their platform account: no other live record, in any tenant, may claim it.
-LIVE = frozenset({"draft", "pending_approval", "active", "suspended", "closing"})
 
 
-def illegal(status: str, action: str) -> ProblemError:
+def illegal(status: AccountStatus, action: str) -> ProblemError:
     allowed = sorted(TRANSITIONS[status])
     return ProblemError(
         "conflict",
@@ -101,12 +131,7 @@ def keys_of(ref: AccountRef) -> tuple[str, str | None]:
 
 async def holder_conflict(session: AsyncSession, ref: AccountRef, except_id: uuid.UUID | None) -> ProblemError | None:
     """A 409 naming the tenant that already holds this platform account live, if one does."""
-    row = (
-        await session.execute(
-            text("SELECT * FROM koshiki_account_holder(:keys, :except)"),
-            {"keys": list(account_keys(ref)), "except": except_id},
-        )
-    ).one_or_none()
+    row = await account_holder(session, list(account_keys(ref)), except_id)
     if row is None:
         return None
     return ProblemError(
@@ -132,108 +157,64 @@ def apply_ref(account: Account, ref: AccountRef) -> None:
     account.canonical_url = ref.canonical_url
 
 
-def set_attention(account: Account, reason: str, *, on: bool) -> None:
-    """Raise or clear one reason the account needs attention; the flag follows the reasons."""
-    if (reason in account.attention_reasons) != on:
-        account.attention_reasons = (
-            [*account.attention_reasons, reason] if on else [r for r in account.attention_reasons if r != reason]
-        )
-    account.needs_attention = bool(account.attention_reasons)
+def set_attention(account: Account, *reasons: AttentionReason, on: bool) -> None:
+    """Raise or clear reasons the account needs attention (each once); the flag follows the reasons."""
+    current = list(account.attention_reasons)
+    wanted = (
+        [*current, *(r for r in dict.fromkeys(reasons) if r not in current)]
+        if on
+        else [r for r in current if r not in reasons]
+    )
+    if wanted != current:
+        account.attention_reasons = wanted
+    account.needs_attention = bool(wanted)
 
 
-# ---- who may act on which account ------------------------------------------------------------------
+# ---- where unit heads and operators reach (the access object asks) -----------------------------------
 
 
-@dataclass
-class Scope:
-    """What a caller may change: every account of the tenant, or those of some units / assignments."""
-
-    everything: bool
-    unit_ids: frozenset[uuid.UUID] = frozenset()
-    account_ids: frozenset[uuid.UUID] = frozenset()  # a contractor's: those their agreement covers
-    user_id: uuid.UUID | None = None
-    roles: frozenset[Role] = field(default_factory=frozenset)
+async def unit_head_reach(session: AsyncSession, principal: Principal, clock: Clock) -> Scope:
+    """A unit head acts for the unit they head and the units under it."""
+    if principal.unit_id is None or principal.tenant_id is None:
+        return NOWHERE
+    children = await UnitsRepository(session, principal.tenant_id).children_of(principal.unit_id)
+    return Scope(unit_ids=frozenset({principal.unit_id, *children}))
 
 
-# The accounts a contractor user's agreement covers (the agreements domain owns these tables).
-_COVERED = text(
-    "SELECT c.account_id FROM agreement_accounts c JOIN users u ON u.agreement_id = c.agreement_id WHERE u.id = :user"
-)
-
-
-async def scope_of(session: AsyncSession, principal: Principal) -> Scope:
-    if principal.roles & {
-        Role.PLATFORM_OPERATOR,
-        Role.GENERAL_ADMINISTRATOR,
-        Role.OPERATIONS_MANAGER,
-        Role.AGENCY_SYSTEM,
-    }:
-        return Scope(everything=True)
-    if Role.CONTRACTOR in principal.roles:
-        rows = await session.execute(_COVERED, {"user": principal.id})
-        return Scope(everything=False, account_ids=frozenset(rows.scalars()), roles=principal.roles)
-    units: frozenset[uuid.UUID] = frozenset()
-    if Role.UNIT_HEAD in principal.roles and principal.unit_id is not None:
-        children = (await session.execute(select(Unit.id).where(Unit.parent_id == principal.unit_id))).scalars()
-        units = frozenset({principal.unit_id, *children})
-    return Scope(everything=False, unit_ids=units, user_id=principal.id, roles=principal.roles)
-
-
-async def may_change(session: AsyncSession, scope: Scope, account: Account) -> bool:
-    if scope.everything or account.unit_id in scope.unit_ids or account.id in scope.account_ids:
-        return True
-    if Role.OPERATOR in scope.roles and scope.user_id is not None:
-        if account.operations_manager_id == scope.user_id:
-            return True
-        assigned = await session.scalar(
-            select(func.count())
-            .select_from(AccountOperator)
-            .where(AccountOperator.account_id == account.id, AccountOperator.user_id == scope.user_id)
-        )
-        return bool(assigned)
-    return False
-
-
-async def require_change(session: AsyncSession, principal: Principal, account: Account) -> None:
-    if not await may_change(session, await scope_of(session, principal), account):
-        raise ProblemError(
-            "forbidden", Msg("detail.not-your-account"), extensions={"reason": "outside-your-units-or-assignments"}
-        )
+async def operator_reach(session: AsyncSession, principal: Principal, clock: Clock) -> Scope:
+    """An operator acts for the accounts they operate or manage."""
+    if principal.tenant_id is None:
+        return NOWHERE
+    return Scope(account_ids=await AccountsRepository(session, principal.tenant_id).run_by(principal.id))
 
 
 # ---- reading and writing -----------------------------------------------------------------------------
 
 
-async def get_account(
-    session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.UUID, *, for_update: bool = False
+async def get(
+    ctx: Ctx, account_id: uuid.UUID, *, lock: bool = False, permission: Permission = Permission.ACCOUNTS_READ
 ) -> Account:
-    query = select(Account).where(Account.tenant_id == tenant_id, Account.id == account_id)
-    if for_update:
-        query = query.with_for_update()
-    account = (await session.execute(query)).scalar_one_or_none()
-    if account is None:
-        raise not_found("account")
+    """The account, if the caller may (read it, or what `permission` says on it): a confined caller
+    finds nothing outside their reach (404), anyone else is refused what lies outside it (403)."""
+    account = await AccountsRepository(ctx.session, ctx.tenant_id).get_or_404(account_id, lock=lock)
+    await ctx.access.require(permission, on=account)
     return account
 
 
-async def operator_ids(session: AsyncSession, account_id: uuid.UUID) -> list[uuid.UUID]:
-    rows = await session.execute(select(AccountOperator.user_id).where(AccountOperator.account_id == account_id))
-    return sorted(rows.scalars())
+async def get_account(
+    session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.UUID, *, for_update: bool = False
+) -> Account:
+    """The account for the system's own work (a worker's deadline): no caller to ask."""
+    return await AccountsRepository(session, tenant_id).get_or_404(account_id, lock=for_update)
 
 
-async def _check_people(
-    session: AsyncSession, tenant_id: uuid.UUID, manager: uuid.UUID | None, operators: list[uuid.UUID]
-) -> None:
+async def operator_ids(session: AsyncSession, account: Account) -> list[uuid.UUID]:
+    return await AccountsRepository(session, account.tenant_id).operator_ids(account.id)
+
+
+async def _check_people(ctx: Ctx, manager: uuid.UUID | None, operators: list[uuid.UUID]) -> None:
     wanted = {u for u in [manager, *operators] if u is not None}
-    if not wanted:
-        return
-    found = set(
-        (
-            await session.execute(
-                select(User.id).where(User.tenant_id == tenant_id, User.id.in_(wanted), User.disabled_at.is_(None))
-            )
-        ).scalars()
-    )
+    found = await UsersRepository(ctx.session, ctx.tenant_id).active_ids(wanted)
     errors = []
     if manager is not None and manager not in found:
         errors.append("/operations_manager_id")
@@ -243,28 +224,15 @@ async def _check_people(
         raise ProblemError("not-found", message, errors=[FieldError(message, "not_found", p) for p in errors])
 
 
-async def _check_unit(session: AsyncSession, tenant_id: uuid.UUID, unit_id: uuid.UUID) -> None:
-    if await session.scalar(select(Unit.id).where(Unit.tenant_id == tenant_id, Unit.id == unit_id)) is None:
-        raise not_found("unit", "/unit_id")
-
-
-async def set_operators(session: AsyncSession, account: Account, users: list[uuid.UUID], now: dt.datetime) -> None:
-    await session.execute(delete(AccountOperator).where(AccountOperator.account_id == account.id))
-    for user_id in dict.fromkeys(users):
-        session.add(
-            AccountOperator(account_id=account.id, user_id=user_id, tenant_id=account.tenant_id, assigned_at=now)
-        )
-
-
-async def create_account(
-    session: AsyncSession, tenant_id: uuid.UUID, clock: Clock, principal: Principal, data: AccountCreate
-) -> Account:
+async def create_account(ctx: Ctx, data: AccountCreate) -> Account:
     ref = account_ref(data.url, data.platform, data.platform_user_id)
-    await _check_unit(session, tenant_id, data.unit_id)
-    await _check_people(session, tenant_id, data.operations_manager_id, list(data.operator_ids))
+    unit = await UnitsRepository(ctx.session, ctx.tenant_id).get_or_404(data.unit_id, pointer="/unit_id")
+    await _check_people(ctx, data.operations_manager_id, list(data.operator_ids))
+    await ctx.access.require(Permission.ACCOUNTS_WRITE, on=unit)
+    now = ctx.now()
     account = Account(
         id=uuid7(),
-        tenant_id=tenant_id,
+        tenant_id=ctx.tenant_id,
         unit_id=data.unit_id,
         display_name=data.display_name,
         purpose=data.purpose,
@@ -273,23 +241,19 @@ async def create_account(
         signup_mailbox=data.signup_mailbox,
         verified_badge=data.verified_badge,
         profile_links_register=data.profile_links_register,
-        status="draft",
+        status=AccountStatus.DRAFT,
         attention_reasons=[],
-        created_at=clock.now(),
-        updated_at=clock.now(),
+        created_at=now,
+        updated_at=now,
     )
     apply_ref(account, ref)
-    scope = await scope_of(session, principal)
-    if not scope.everything and data.unit_id not in scope.unit_ids:
-        raise ProblemError(
-            "forbidden", Msg("detail.not-your-account"), extensions={"reason": "outside-your-units-or-assignments"}
-        )
-    if (taken := await holder_conflict(session, ref, None)) is not None:
+    if (taken := await holder_conflict(ctx.session, ref, None)) is not None:
         raise taken
-    session.add(account)
-    await flush_or_conflict(session, await holder_conflict(session, ref, account.id) or _generic_taken())
-    await set_operators(session, account, list(data.operator_ids), clock.now())
-    await session.flush()
+    accounts = AccountsRepository(ctx.session, ctx.tenant_id)
+    accounts.add(account)
+    await flush_or_conflict(ctx.session, await holder_conflict(ctx.session, ref, account.id) or _generic_taken())
+    await accounts.set_operators(account, list(data.operator_ids), now)
+    await ctx.session.flush()
     return account
 
 
@@ -299,26 +263,24 @@ def _generic_taken() -> ProblemError:
     )
 
 
-async def update_account(
-    session: AsyncSession, account: Account, clock: Clock, principal: Principal, patch: AccountUpdate
-) -> Account:
-    await require_change(session, principal, account)
-    if account.status in {"closed", "rejected"}:
+async def update_account(ctx: Ctx, account: Account, patch: AccountUpdate) -> Account:
+    await ctx.access.require(Permission.ACCOUNTS_WRITE, on=account)
+    if account.status in ENDED:
         raise illegal(account.status, "update")
     if patch.unit_id is not msgspec.UNSET:
-        await _check_unit(session, account.tenant_id, patch.unit_id)
+        await UnitsRepository(ctx.session, ctx.tenant_id).get_or_404(patch.unit_id, pointer="/unit_id")
     manager = (
         patch.operations_manager_id
         if patch.operations_manager_id is not msgspec.UNSET
         else account.operations_manager_id
     )
     operators = list(patch.operator_ids) if patch.operator_ids is not msgspec.UNSET else []
-    await _check_people(session, account.tenant_id, manager, operators)
+    await _check_people(ctx, manager, operators)
     if patch.url is not msgspec.UNSET or patch.platform_user_id is not msgspec.UNSET:
         url = patch.url if patch.url is not msgspec.UNSET else account.canonical_url
         user_id = patch.platform_user_id if patch.platform_user_id is not msgspec.UNSET else account.platform_user_id
         ref = account_ref(url, account.platform, user_id)
-        if (taken := await holder_conflict(session, ref, account.id)) is not None:
+        if (taken := await holder_conflict(ctx.session, ref, account.id)) is not None:
             raise taken
         apply_ref(account, ref)
     for name in ("unit_id", "display_name", "purpose", "operating_body", "operations_manager_id", "signup_mailbox",
@@ -327,58 +289,103 @@ async def update_account(
         if value is not msgspec.UNSET and getattr(account, name) != value:
             setattr(account, name, value)
     if patch.operator_ids is not msgspec.UNSET:
-        await set_operators(session, account, operators, clock.now())
-    account.updated_at = clock.now()
-    await flush_or_conflict(session, _generic_taken())
-    await _clear_staff_moved(session, account)
+        await AccountsRepository(ctx.session, ctx.tenant_id).set_operators(account, operators, ctx.now())
+    account.updated_at = ctx.now()
+    await flush_or_conflict(ctx.session, _generic_taken())
+    await _clear_staff_moved(ctx, account)
     return account
 
 
-async def _clear_staff_moved(session: AsyncSession, account: Account) -> None:
+async def _clear_staff_moved(ctx: Ctx, account: Account) -> None:
     """A manager change asked for after staff moved is done once nobody gone is named on it."""
-    if "manager_change_needed" not in account.attention_reasons:
+    if AttentionReason.MANAGER_CHANGE_NEEDED not in account.attention_reasons:
         return
-    named = {account.operations_manager_id, *await operator_ids(session, account.id)} - {None}
-    gone = await session.scalar(
-        select(func.count()).select_from(User).where(User.id.in_(named), User.disabled_at.is_not(None))
-    )
-    if not gone:
-        set_attention(account, "manager_change_needed", on=False)
-        await session.flush()
+    named = {account.operations_manager_id, *await operator_ids(ctx.session, account)} - {None}
+    if not await UsersRepository(ctx.session, ctx.tenant_id).any_disabled({u for u in named if u is not None}):
+        set_attention(account, AttentionReason.MANAGER_CHANGE_NEEDED, on=False)
+        await ctx.session.flush()
+
+
+async def suspend(ctx: Ctx, account: Account, reason: str) -> None:
+    await ctx.access.require(Permission.APPLICATIONS_DECIDE, on=account)
+    await transition(ctx.session, account, "suspend", ctx.now(), reason=reason)
+
+
+async def resume(ctx: Ctx, account: Account) -> None:
+    await ctx.access.require(Permission.APPLICATIONS_DECIDE, on=account)
+    await transition(ctx.session, account, "resume", ctx.now())
+
+
+async def open_account(
+    session: AsyncSession, account: Account, config: dict[str, Any], today: dt.date, now: dt.datetime, **data: Any
+) -> None:
+    """An approved account opens today: active, and the domains that follow accounts begin (its
+    renewal round, password rotation, monitoring and reviews) through ACCOUNT_OPENED."""
+    account.opened_on = today
+    await transition(session, account, "approve", now, **data)
+    await ACCOUNT_OPENED.publish(AccountOpened(session, account, config, now))
+
+
+async def record_post_time(session: AsyncSession, account: Account, posted_at: dt.datetime, clock: Clock) -> None:
+    """Keep the account's last post; a newer one is news to whoever counts inactivity."""
+    if account.last_post_at is None or posted_at > account.last_post_at:
+        account.last_post_at = posted_at
+        await POST_RECORDED.publish(PostRecorded(session, account, clock))
+
+
+async def statuses_of(ctx: Ctx, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """The status of each of these accounts of the tenant (an id missing from the answer: not here)."""
+    return await AccountsRepository(ctx.session, ctx.tenant_id).statuses(ids)
+
+
+async def in_service_run_by(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[Account]:
+    """The accounts in service a user manages or operates, locked (a member of staff left)."""
+    return await AccountsRepository(session, tenant_id).live_run_by(user_id, IN_SERVICE)
+
+
+async def purge_people(session: AsyncSession, account: Account, marker: str, now: dt.datetime) -> None:
+    """Forget the people named on a closed account (its retention ran out): its operators, manager
+    and sign-up mailbox, who recorded and approved its posts; other domains forget theirs."""
+    await AccountsRepository(session, account.tenant_id).purge_people(account, marker)
+    account.operations_manager_id, account.signup_mailbox, account.updated_at = None, None, now
+    await PEOPLE_PURGED.publish(PeoplePurged(session, account, marker, now))
 
 
 # ---- warnings about fake accounts ---------------------------------------------------------------------
 
 
-async def publish_warning(
-    session: AsyncSession,
-    tenant_id: uuid.UUID,
-    clock: Clock,
-    principal: Principal,
-    url: str,
-    platform: str | None,
-    note_ja: str,
-    note_en: str,
-    pointer: str = "/url",
-) -> ImpersonationWarning:
+async def publish_warning(ctx: Ctx, data: WarningCreate, pointer: str = "/url") -> ImpersonationWarning:
     """Warn the public about a fake account: shown in the register and by verification. An account
     registered as official (by any agency) cannot be called a fake."""
-    ref = account_ref(url, platform, None, pointer)
-    holder = await holder_conflict(session, ref, None)
+    ref = account_ref(data.url, data.platform, None, pointer)
+    holder = await holder_conflict(ctx.session, ref, None)
     if holder is not None:
         raise ProblemError(
             "conflict",
             Msg("conflict.warning-on-official"),
             extensions={**holder.extensions, "reason": "official-account"},
         )
-    now = clock.now()
+    now = ctx.now()
     warning = ImpersonationWarning(
-        id=uuid7(), tenant_id=tenant_id, platform=ref.platform, account_key=ref.key, url=ref.canonical_url,
-        handle=ref.handle, note_ja=note_ja, note_en=note_en, active=True, reported_at=now,
-        created_by=principal.label, created_at=now, updated_at=now,
+        id=uuid7(), tenant_id=ctx.tenant_id, platform=ref.platform, account_key=ref.key, url=ref.canonical_url,
+        handle=ref.handle, note_ja=data.note_ja, note_en=data.note_en, active=True, reported_at=now,
+        created_by=ctx.access.label, created_at=now, updated_at=now,
     )  # fmt: skip
-    session.add(warning)
-    await session.flush()
+    WarningsRepository(ctx.session, ctx.tenant_id).add(warning)
+    await ctx.session.flush()
+    return warning
+
+
+async def warnings(ctx: Ctx) -> list[ImpersonationWarning]:
+    return await WarningsRepository(ctx.session, ctx.tenant_id).all()
+
+
+async def resolve_warning(ctx: Ctx, warning_id: uuid.UUID) -> ImpersonationWarning:
+    """Take a warning down (the fake account is gone); doing it twice changes nothing."""
+    warning = await WarningsRepository(ctx.session, ctx.tenant_id).get_or_404(warning_id, lock=True)
+    if warning.active:
+        warning.active, warning.resolved_at, warning.updated_at = False, ctx.now(), ctx.now()
+        await ctx.session.flush()
     return warning
 
 
@@ -409,24 +416,87 @@ async def day_of_record(
     return tenant, day
 
 
-async def config_in_force(
-    session: AsyncSession, tenant_id: uuid.UUID, clock: Clock
-) -> tuple[int | None, dict[str, Any] | None]:
-    """The guideline configuration in force today in the tenant's time zone (version, document)."""
-    tenant = await tenant_of(session, tenant_id)
-    return await config_on(session, tenant_id, local_today(clock, tenant.time_zone))
+async def documents_of(session: AsyncSession, account: Account) -> dict[str, AccountDocument]:
+    return await DocumentsRepository(session, account.tenant_id).of_account(account.id)
 
 
-async def config_on(
-    session: AsyncSession, tenant_id: uuid.UUID, day: dt.date
-) -> tuple[int | None, dict[str, Any] | None]:
-    row = await GuidelineRepository(session, tenant_id).in_force(day)
-    return (row.version, row.document) if row else (None, None)
+async def put_document(
+    ctx: Ctx, account: Account, kind: str, data: DocumentWrite, if_match: Callable[[int], None]
+) -> AccountDocument:
+    """Write one of the documents required before opening; replacing one needs its version (`if_match`)."""
+    await ctx.access.require(Permission.ACCOUNTS_WRITE, on=account)
+    documents = DocumentsRepository(ctx.session, ctx.tenant_id)
+    existing = (await documents.of_account(account.id)).get(kind)
+    now = ctx.now()
+    if existing is None:
+        document = documents.add(
+            AccountDocument(id=uuid7(), tenant_id=account.tenant_id, account_id=account.id, kind=kind, created_at=now)
+        )
+    else:
+        if_match(existing.version)
+        document = existing
+    document.items = dict(data.items)
+    document.public_url = data.public_url
+    document.disclosed_on_account = data.disclosed_on_account
+    document.updated_at = now
+    await ctx.session.flush()
+    return document
 
 
-async def documents_of(session: AsyncSession, account_id: uuid.UUID) -> dict[str, AccountDocument]:
-    rows = (await session.execute(select(AccountDocument).where(AccountDocument.account_id == account_id))).scalars()
-    return {d.kind: d for d in rows}
+async def readiness(ctx: Ctx, account: Account) -> tuple[int | None, list[UnmetRule]]:
+    """The configuration in force today, and every opening rule of it the account does not meet yet."""
+    version, config = await guidelines.in_force_today(ctx.session, ctx.tenant_id, ctx.clock)
+    return version, await unmet_opening_rules(ctx.session, account, config)
+
+
+# ---- posts --------------------------------------------------------------------------------------------
+
+
+async def record_post(ctx: Ctx, account: Account, data: PostCreate) -> Post:
+    """A post made (by an operator, or pushed by an agency system): it keeps the account's last post."""
+    await ctx.access.require(Permission.POSTS_WRITE, on=account)
+    if account.status not in IN_SERVICE:
+        raise illegal(account.status, "record_post")
+    post = PostsRepository(ctx.session, ctx.tenant_id).add(
+        Post(
+            id=uuid7(),
+            tenant_id=account.tenant_id,
+            account_id=account.id,
+            posted_at=data.posted_at,
+            url=data.url,
+            approved_by=data.approved_by,
+            recorded_by=ctx.access.label,
+            source="system" if ctx.principal.kind == "api_token" else "operator",
+            created_at=ctx.now(),
+        )
+    )
+    await record_post_time(ctx.session, account, data.posted_at, ctx.clock)
+    await ctx.session.flush()
+    record(ctx.session, "post.recorded", target_kind="account", target_id=account.id, tenant_id=account.tenant_id,
+           changes={"posted_at": data.posted_at, "url": data.url})  # fmt: skip
+    return post
+
+
+async def posts(ctx: Ctx, account: Account, before: uuid.UUID | None, limit: int) -> tuple[list[Post], bool]:
+    return await PostsRepository(ctx.session, ctx.tenant_id).newest_first(account.id, before, limit)
+
+
+# ---- the list -----------------------------------------------------------------------------------------
+
+
+async def list_accounts(
+    db: Database, access: Access, tenant_id: uuid.UUID, after: uuid.UUID | None, limit: int, filters: dict[str, Any]
+) -> tuple[list[Mapping[str, Any]], bool]:
+    """A page of the register as plain rows (the hot read): the whole tenant's, or a confined caller's
+    accounts only. Rows after `after`, in the order they were registered; whether more follow."""
+    within = await access.visible_accounts()
+    if within is None:
+        rows = await account_page(db, tenant_id, after, limit + 1, filters)
+    else:
+        async with db.unit_of_work() as session:
+            await set_tenant(session, tenant_id)
+            rows = await AccountsRepository(session, tenant_id).within_page(within, after, limit + 1, filters)
+    return list(rows[:limit]), len(rows) > limit
 
 
 async def unmet_opening_rules(
@@ -445,7 +515,7 @@ async def unmet_opening_rules(
                 platforms.get("basis", []),
             )
         )
-    documents = await documents_of(session, account.id)
+    documents = await documents_of(session, account)
     for kind, rule in config["opening"]["required_documents"].items():
         if not rule["required"]:
             continue
@@ -475,7 +545,7 @@ async def unmet_opening_rules(
             )
     mailbox = config["opening"]["signup_mailbox"]
     if mailbox["policy"] == "unit_shared_mailbox":
-        unit = (await session.execute(select(Unit).where(Unit.id == account.unit_id))).scalar_one()
+        unit = await UnitsRepository(session, account.tenant_id).get_or_404(account.unit_id)
         if not unit.shared_mailbox or (account.signup_mailbox or "").lower() != unit.shared_mailbox.lower():
             unmet.append(
                 UnmetRule(
@@ -506,7 +576,7 @@ async def unmet_opening_rules(
         )
     if config["role_titles"]["operations_manager"] and account.operations_manager_id is None:
         unmet.append(UnmetRule("/role_titles/operations_manager", Msg("account.rule.manager"), ["別紙様式"]))
-    if not await operator_ids(session, account.id):
+    if not await operator_ids(session, account):
         unmet.append(UnmetRule("/role_titles/operator", Msg("account.rule.operator"), ["別紙様式"]))
     return unmet
 

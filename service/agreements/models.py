@@ -9,7 +9,19 @@ from sqlalchemy import DateTime, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.kit.db import Base
+from service.kit.access import Target
+from service.kit.db import Base, state_column
+
+
+class AgreementState(StrEnum):
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class LoginIdState(StrEnum):
+    ACTIVE = "active"
+    REVOKED = "revoked"
+    HANDED_OVER = "handed_over"
 
 
 class Agreement(Base):
@@ -29,7 +41,7 @@ class Agreement(Base):
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     finding_codes: Mapped[list[str]] = mapped_column(ARRAY(Text), default=list)
     checked_version: Mapped[int | None]
-    state: Mapped[str] = mapped_column(default="active")
+    state: Mapped[AgreementState] = state_column(AgreementState, default=AgreementState.ACTIVE)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str]
     version: Mapped[int] = mapped_column(default=1)
@@ -37,6 +49,9 @@ class Agreement(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     __mapper_args__ = {"version_id_col": version}
+
+    def access_target(self) -> Target:
+        return Target("agreement", self.id, self.unit_id)
 
 
 class AgreementPeriod(Base):
@@ -82,7 +97,7 @@ class LoginId(Base):
     account_id: Mapped[uuid.UUID]
     login_id: Mapped[str]
     holder: Mapped[str]
-    state: Mapped[str] = mapped_column(default="active")
+    state: Mapped[LoginIdState] = state_column(LoginIdState, default=LoginIdState.ACTIVE)
     state_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     note: Mapped[str] = mapped_column(default="")
     version: Mapped[int] = mapped_column(default=1)

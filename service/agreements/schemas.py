@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from service.agreements.models import AgreementState, LoginIdState
+
 Kind = Literal["outsourcing", "designated_manager", "committee"]
 Owner = Literal["agency", "contractor", "shared"]
 AtEnd = Literal["revoke", "hand_over", "agency_changes_password"]
 Holder = Literal["agency", "contractor"]
-LoginIdState = Literal["active", "revoked", "handed_over"]
 Article = Annotated[str, Meta(max_length=200, examples=["第12条"], description="Where the agreement says it.")]
 
 
@@ -114,7 +115,7 @@ class AgreementRead(msgspec.Struct):
     reference: str
     starts_on: dt.date
     ends_on: dt.date
-    state: Literal["active", "ended"]
+    state: AgreementState
     in_force: Annotated[bool, Meta(description="Today is within the period and the agreement has not ended.")]
     account_ids: list[uuid.UUID]
     clauses: Clauses

@@ -22,34 +22,40 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from litestar import Request
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts import service as accounts
-from service.accounts.models import Account
-from service.agreements.models import Agreement, AgreementAccount, AgreementDeadline, AgreementPeriod, LoginId
+from service.accounts.models import LIVE, AttentionReason
+from service.agreements.models import (
+    Agreement,
+    AgreementDeadline,
+    AgreementPeriod,
+    AgreementState,
+    LoginId,
+    LoginIdState,
+)
+from service.agreements.repository import AgreementsRepository
 from service.agreements.schemas import AgreementCreate, AgreementUpdate, Clauses, LoginIdCreate, Renewal
 from service.deadlines.models import Deadline
 from service.deadlines.service import cancel, schedule
 from service.events.service import emit
+from service.guidelines import service as guidelines
 from service.identity.sessions import revoke_user_sessions
-from service.kit.access import no_standing
+from service.kit.access import Scope, no_standing
 from service.kit.auth import Principal
 from service.kit.calendar import end_of_day
 from service.kit.clock import Clock, local_today
+from service.kit.context import Ctx
 from service.kit.db import flush_or_conflict
-from service.kit.errors import FieldError, Msg, ProblemError, conflict, not_found, validation_failed
+from service.kit.errors import FieldError, Msg, ProblemError, conflict, validation_failed
 from service.kit.ids import uuid7
-from service.security.service import PASSWORD_CHANGE_NEEDED
-from service.tenants.models import Unit
+from service.kit.permissions import Permission
+from service.tenants.repository import UnitsRepository
 from service.tenants.service import tenant_of
-from service.users.models import User
 
 ENDING_DAYS_BEFORE = (30, 7)  # reminders before the end; the configuration names none
 PASSWORD_GRACE = dt.timedelta(days=14)  # the agency's time to change the password after the end
 NOTICE_TIME = dt.time(9, 0)
-LIVE = ("draft", "pending_approval", "active", "suspended", "closing")
 
 # Configuration clause -> the entry of `Clauses` that states it.
 CLAUSE_ENTRY = {
@@ -60,15 +66,6 @@ CLAUSE_ENTRY = {
     "prior_check_of_posts": "prior_check_of_posts",
     "periodic_usage_report": "periodic_usage_report",
 }
-
-# What a contractor user may call at all (within their agreement's accounts): reading the tenant,
-# its rules and the covered accounts, recording posts, reading their own agreement and login IDs.
-CONTRACTOR_OPERATIONS = frozenset({
-    "getTenant", "getGuidelineInForce", "listGuidelineVersions", "getGuidelineVersion", "diffGuidelineVersions",
-    "listAccounts", "getAccount", "listAccountDocuments", "getAccountReadiness", "listPosts", "recordPost",
-    "listAgreements", "getAgreement", "listLoginIds",
-})  # fmt: skip
-
 
 # ---- the compliance check --------------------------------------------------------------------------
 
@@ -126,7 +123,7 @@ def render_findings(findings: list[dict[str, Any]], lang: Any) -> list[dict[str,
 
 
 async def _recheck(session: AsyncSession, agreement: Agreement) -> None:
-    version, config = await accounts.config_on(session, agreement.tenant_id, agreement.starts_on)
+    version, config = await guidelines.in_force_on(session, agreement.tenant_id, agreement.starts_on)
     findings = check(config, msgspec.convert(agreement.clauses, Clauses))
     agreement.findings, agreement.checked_version = findings, version
     agreement.finding_codes = sorted({f["code"] for f in findings})
@@ -135,49 +132,43 @@ async def _recheck(session: AsyncSession, agreement: Agreement) -> None:
 # ---- reading ---------------------------------------------------------------------------------------
 
 
-async def get_agreement(
-    session: AsyncSession, tenant_id: uuid.UUID, agreement_id: uuid.UUID, *, lock: bool = False
-) -> Agreement:
-    query = select(Agreement).where(Agreement.tenant_id == tenant_id, Agreement.id == agreement_id)
-    found = (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
-    if found is None:
-        raise not_found("agreement")
-    return found
+async def get_agreement(ctx: Ctx, agreement_id: uuid.UUID, *, lock: bool = False) -> Agreement:
+    """The agreement, if the caller may see it (a contractor: their own only)."""
+    agreement = await AgreementsRepository(ctx.session, ctx.tenant_id).get_or_404(agreement_id, lock=lock)
+    await ctx.access.require(Permission.AGREEMENTS_READ, on=agreement)
+    return agreement
+
+
+async def list_agreements(
+    ctx: Ctx, after: uuid.UUID | None, limit: int, **filters: Any
+) -> tuple[list[Agreement], bool]:
+    """The tenant's agreements; a contractor's own only."""
+    within = await ctx.access.visible_agreements()
+    return await AgreementsRepository(ctx.session, ctx.tenant_id).page_filtered(after, limit, within=within, **filters)
 
 
 async def covered(session: AsyncSession, agreement: Agreement) -> list[uuid.UUID]:
-    rows = await session.execute(
-        select(AgreementAccount.account_id)
-        .where(AgreementAccount.tenant_id == agreement.tenant_id, AgreementAccount.agreement_id == agreement.id)
-        .order_by(AgreementAccount.account_id)
-    )
-    return list(rows.scalars())
+    return await AgreementsRepository(session, agreement.tenant_id).covered(agreement.id)
+
+
+async def accounts_and_periods(
+    session: AsyncSession, agreements: list[Agreement]
+) -> tuple[dict[uuid.UUID, list[uuid.UUID]], dict[uuid.UUID, list[AgreementPeriod]]]:
+    """For a page of agreements: the accounts each covers and its periods, in one query each."""
+    repository = AgreementsRepository(session, agreements[0].tenant_id)
+    ids = [a.id for a in agreements]
+    return await repository.covered_by_each(ids), await repository.periods_of_each(ids)
 
 
 def in_force(agreement: Agreement, today: dt.date) -> bool:
-    return agreement.state == "active" and agreement.starts_on <= today <= agreement.ends_on
+    return agreement.state == AgreementState.ACTIVE and agreement.starts_on <= today <= agreement.ends_on
 
 
 # ---- writing ---------------------------------------------------------------------------------------
 
 
-async def _require_unit_scope(session: AsyncSession, principal: Principal, unit_id: uuid.UUID) -> None:
-    """Unit heads manage their units' agreements; the tenant-wide roles any."""
-    scope = await accounts.scope_of(session, principal)
-    if not scope.everything and unit_id not in scope.unit_ids:
-        raise ProblemError(
-            "forbidden", Msg("detail.not-your-account"), extensions={"reason": "outside-your-units-or-assignments"}
-        )
-
-
-async def _check_accounts(session: AsyncSession, tenant_id: uuid.UUID, account_ids: list[uuid.UUID]) -> None:
-    found = dict(
-        (
-            await session.execute(
-                select(Account.id, Account.status).where(Account.tenant_id == tenant_id, Account.id.in_(account_ids))
-            )
-        ).all()
-    )
+async def _check_accounts(ctx: Ctx, account_ids: list[uuid.UUID]) -> None:
+    found = await accounts.statuses_of(ctx, account_ids)
     # Unknown here (or another tenant's): 404, as for any id that finds nothing.
     message = Msg("detail.not-found", {"resource": Msg("resource.account")})
     if missing := [
@@ -194,15 +185,13 @@ async def _check_accounts(session: AsyncSession, tenant_id: uuid.UUID, account_i
         raise validation_failed(errors)
 
 
-async def create_agreement(
-    session: AsyncSession, tenant_id: uuid.UUID, clock: Clock, principal: Principal, data: AgreementCreate
-) -> Agreement:
+async def create_agreement(ctx: Ctx, data: AgreementCreate) -> Agreement:
+    session, tenant_id, clock, principal = ctx.session, ctx.tenant_id, ctx.clock, ctx.principal
     if data.ends_on < data.starts_on:
         raise validation_failed([FieldError(Msg("agreement.period-order"), "period_order", "/ends_on")])
-    if await session.scalar(select(Unit.id).where(Unit.tenant_id == tenant_id, Unit.id == data.unit_id)) is None:
-        raise not_found("unit", "/unit_id")
-    await _require_unit_scope(session, principal, data.unit_id)
-    await _check_accounts(session, tenant_id, data.account_ids)
+    unit = await UnitsRepository(session, tenant_id).get_or_404(data.unit_id, pointer="/unit_id")
+    await ctx.access.require(Permission.AGREEMENTS_WRITE, on=unit)
+    await _check_accounts(ctx, data.account_ids)
     now = clock.now()
     agreement = Agreement(
         id=uuid7(),
@@ -214,7 +203,7 @@ async def create_agreement(
         starts_on=data.starts_on,
         ends_on=data.ends_on,
         clauses=msgspec.to_builtins(data.clauses),
-        state="active",
+        state=AgreementState.ACTIVE,
         created_by=principal.label,
         created_at=now,
         updated_at=now,
@@ -228,52 +217,42 @@ async def create_agreement(
             ends_on=data.ends_on, reference=data.reference, recorded_by=principal.label, created_at=now,
         )
     )  # fmt: skip
-    session.add_all(
-        AgreementAccount(tenant_id=tenant_id, agreement_id=agreement.id, account_id=a) for a in data.account_ids
-    )
+    await AgreementsRepository(session, tenant_id).cover(agreement, data.account_ids)
     await session.flush()
     await _schedule_end(session, agreement, now)
     return agreement
 
 
-async def update_agreement(
-    session: AsyncSession, agreement: Agreement, clock: Clock, principal: Principal, patch: AgreementUpdate
-) -> None:
-    if agreement.state != "active":
+async def update_agreement(ctx: Ctx, agreement: Agreement, patch: AgreementUpdate) -> None:
+    session, clock = ctx.session, ctx.clock
+    if agreement.state != AgreementState.ACTIVE:
         raise conflict("conflict.agreement-ended")
-    await _require_unit_scope(session, principal, agreement.unit_id)
+    await ctx.access.require(Permission.AGREEMENTS_WRITE, on=agreement)
     if patch.contractor_name is not msgspec.UNSET:
         agreement.contractor_name = patch.contractor_name
     if patch.clauses is not msgspec.UNSET:
         agreement.clauses = msgspec.to_builtins(patch.clauses)
     if patch.account_ids is not msgspec.UNSET:
-        await _check_accounts(session, agreement.tenant_id, patch.account_ids)
-        current, wanted = set(await covered(session, agreement)), set(patch.account_ids)
+        await _check_accounts(ctx, patch.account_ids)
+        agreements = AgreementsRepository(session, ctx.tenant_id)
+        current, wanted = set(await agreements.covered(agreement.id)), set(patch.account_ids)
         removed = current - wanted
-        if removed and await session.scalar(
-            select(LoginId.id).where(LoginId.agreement_id == agreement.id, LoginId.account_id.in_(removed)).limit(1)
-        ):
+        if removed and await agreements.has_login_ids_on(agreement, removed):
             raise conflict("conflict.login-ids-on-account")
         if removed:
-            await session.execute(
-                delete(AgreementAccount).where(
-                    AgreementAccount.agreement_id == agreement.id, AgreementAccount.account_id.in_(removed)
-                )
-            )
-        session.add_all(
-            AgreementAccount(tenant_id=agreement.tenant_id, agreement_id=agreement.id, account_id=a)
-            for a in sorted(wanted - current)
-        )
+            await agreements.uncover(agreement, removed)
+        await agreements.cover(agreement, sorted(wanted - current))
     await _recheck(session, agreement)
     agreement.updated_at = clock.now()
     await session.flush()
 
 
-async def renew(session: AsyncSession, agreement: Agreement, clock: Clock, principal: Principal, data: Renewal) -> None:
+async def renew(ctx: Ctx, agreement: Agreement, data: Renewal) -> None:
+    session, clock, principal = ctx.session, ctx.clock, ctx.principal
     """A new period from the day after the current end; the earlier periods stay as history."""
-    if agreement.state != "active":
+    if agreement.state != AgreementState.ACTIVE:
         raise conflict("conflict.agreement-ended")
-    await _require_unit_scope(session, principal, agreement.unit_id)
+    await ctx.access.require(Permission.AGREEMENTS_WRITE, on=agreement)
     if data.ends_on <= agreement.ends_on:
         raise validation_failed([FieldError(Msg("agreement.renewal-not-later"), "not_later", "/ends_on")])
     now = clock.now()
@@ -294,18 +273,17 @@ async def renew(session: AsyncSession, agreement: Agreement, clock: Clock, princ
     await _schedule_end(session, agreement, now)
 
 
-async def add_login_id(
-    session: AsyncSession, agreement: Agreement, clock: Clock, principal: Principal, data: LoginIdCreate
-) -> LoginId:
-    if agreement.state != "active":
+async def add_login_id(ctx: Ctx, agreement: Agreement, data: LoginIdCreate) -> LoginId:
+    session, clock = ctx.session, ctx.clock
+    if agreement.state != AgreementState.ACTIVE:
         raise conflict("conflict.agreement-ended")
-    await _require_unit_scope(session, principal, agreement.unit_id)
+    await ctx.access.require(Permission.AGREEMENTS_WRITE, on=agreement)
     if data.account_id not in await covered(session, agreement):
         raise validation_failed([FieldError(Msg("agreement.not-covered"), "not_covered", "/account_id")])
     now = clock.now()
     login = LoginId(
         id=uuid7(), tenant_id=agreement.tenant_id, agreement_id=agreement.id, account_id=data.account_id,
-        login_id=data.login_id, holder=data.holder, state="active", note=data.note, created_at=now, updated_at=now,
+        login_id=data.login_id, holder=data.holder, state=LoginIdState.ACTIVE, note=data.note, created_at=now, updated_at=now,
     )  # fmt: skip
     session.add(login)
     await flush_or_conflict(session, conflict("conflict.login-id-taken"))
@@ -313,43 +291,37 @@ async def add_login_id(
 
 
 async def login_ids(session: AsyncSession, agreement: Agreement, *, holder: str | None = None) -> list[LoginId]:
-    query = select(LoginId).where(LoginId.tenant_id == agreement.tenant_id, LoginId.agreement_id == agreement.id)
-    if holder is not None:
-        query = query.where(LoginId.holder == holder)
-    return list((await session.execute(query.order_by(LoginId.id))).scalars())
+    return await AgreementsRepository(session, agreement.tenant_id).login_ids(agreement, holder)
+
+
+async def visible_login_ids(ctx: Ctx, agreement: Agreement) -> list[LoginId]:
+    """The agreement's login IDs; a contractor sees only the contractor's own."""
+    confined = await ctx.access.visible_agreements() is not None
+    return await login_ids(ctx.session, agreement, holder="contractor" if confined else None)
 
 
 # ---- contractor standing and fence -----------------------------------------------------------------
 
 
-async def contractor_standing(
-    session: AsyncSession, principal: Principal, clock: Clock, request: Request[Any, Any, Any] | None
-) -> None:
-    """Only on the days the user's agreement runs; only its operations, accounts and agreement."""
-    agreement = (
-        await session.execute(
-            select(Agreement).join(User, User.agreement_id == Agreement.id).where(User.id == principal.id)
-        )
-    ).scalar_one_or_none()
+async def contractor_standing(session: AsyncSession, principal: Principal, clock: Clock) -> Scope:
+    """A contractor acts only on the days their agreement runs, and reaches only its accounts and
+    the agreement itself (confined: the rest of the tenant does not exist for them)."""
+    if principal.tenant_id is None:
+        raise no_standing("no-active-agreement")
+    agreements = AgreementsRepository(session, principal.tenant_id)
+    agreement = await agreements.of_user(principal.id)
     if agreement is None:
         raise no_standing("no-active-agreement")
     today = local_today(clock, (await tenant_of(session, agreement.tenant_id)).time_zone)
-    if agreement.state != "active" or today > agreement.ends_on:
+    if agreement.state != AgreementState.ACTIVE or today > agreement.ends_on:
         raise no_standing("agreement-ended")
     if today < agreement.starts_on:
         raise no_standing("agreement-not-started")
-    if request is None:
-        return
-    if request.route_handler.operation_id not in CONTRACTOR_OPERATIONS:
-        raise ProblemError("forbidden", Msg("detail.not-for-contractors"), extensions={"reason": "not-for-contractors"})
-    accounts_covered = frozenset(await covered(session, agreement))
-    params = request.path_params
-    if "account_id" in params and params["account_id"] not in accounts_covered:
-        raise not_found("account")
-    if "agreement_id" in params and params["agreement_id"] != agreement.id:
-        raise not_found("agreement")
-    request.state.contractor_agreement = agreement.id
-    request.state.contractor_accounts = accounts_covered
+    return Scope(
+        account_ids=frozenset(await agreements.covered(agreement.id)),
+        agreement_ids=frozenset({agreement.id}),
+        confined=True,
+    )
 
 
 # ---- the end, carried out by the workers -----------------------------------------------------------
@@ -378,14 +350,9 @@ async def _schedule_end(session: AsyncSession, agreement: Agreement, now: dt.dat
 
 async def _for_deadline(session: AsyncSession, deadline: Deadline) -> Agreement | None:
     """The agreement, locked, if it still ends when the deadline was scheduled for (a renewal moves it)."""
-    agreement = (
-        await session.execute(
-            select(Agreement)
-            .where(Agreement.tenant_id == deadline.tenant_id, Agreement.id == uuid.UUID(deadline.subject_id))
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
-    if agreement is None or agreement.state != "active":
+    agreements = AgreementsRepository(session, deadline.tenant_id)
+    agreement = await agreements.get(uuid.UUID(deadline.subject_id), for_update=True)
+    if agreement is None or agreement.state != AgreementState.ACTIVE:
         return None
     if agreement.ends_on.isoformat() != deadline.payload.get("ends_on"):
         return None
@@ -418,28 +385,23 @@ async def end_reached(session: AsyncSession, deadline: Deadline, now: dt.datetim
     agreement = await _for_deadline(session, deadline)
     if agreement is None:
         return
-    agreement.state, agreement.ended_at, agreement.updated_at = "ended", now, now
+    agreement.state, agreement.ended_at, agreement.updated_at = AgreementState.ENDED, now, now
     # Contractor access: gone at once (their standing already ends with the period; sessions too).
-    contractors = (
-        await session.execute(
-            select(User.id).where(User.tenant_id == agreement.tenant_id, User.agreement_id == agreement.id)
-        )
-    ).scalars()
-    for user_id in contractors:
+    for user_id in await AgreementsRepository(session, agreement.tenant_id).contractor_users(agreement):
         await revoke_user_sessions(session, user_id, now, "agreement ended")
     # The contractor's login IDs, as agreed (revoked where the agreement says nothing).
     at_end = (agreement.clauses.get("login_ids") or {}).get("at_end") or "revoke"
-    fate = "revoked" if at_end == "revoke" else "handed_over"
+    fate = LoginIdState.REVOKED if at_end == "revoke" else LoginIdState.HANDED_OVER
     for login in await login_ids(session, agreement, holder="contractor"):
-        if login.state == "active":
+        if login.state == LoginIdState.ACTIVE:
             login.state, login.state_changed_at, login.updated_at = fate, now, now
     # Each covered account's password, changed by the agency: asked now, checked after the grace.
     for account_id in await covered(session, agreement):
         account = await accounts.get_account(session, agreement.tenant_id, account_id, for_update=True)
         if account.status not in LIVE:
             continue
-        if PASSWORD_CHANGE_NEEDED not in account.attention_reasons:
-            accounts.set_attention(account, PASSWORD_CHANGE_NEEDED, on=True)
+        if AttentionReason.PASSWORD_CHANGE_NEEDED not in account.attention_reasons:
+            accounts.set_attention(account, AttentionReason.PASSWORD_CHANGE_NEEDED, on=True)
             account.updated_at = now
         await schedule(
             session, tenant_id=agreement.tenant_id, kind=AgreementDeadline.PASSWORD_CHECK, subject_kind="account",
@@ -458,7 +420,9 @@ async def password_check(session: AsyncSession, deadline: Deadline, now: dt.date
     changed = account.last_password_change_at is not None and account.last_password_change_at >= ended_at
     if changed or account.status not in LIVE:
         return
-    agreement = await get_agreement(session, deadline.tenant_id, uuid.UUID(str(deadline.payload["agreement_id"])))
+    agreement = await AgreementsRepository(session, deadline.tenant_id).get_or_404(
+        uuid.UUID(str(deadline.payload["agreement_id"]))
+    )
     await _event(session, agreement, "contract.password_change_overdue", now, account_id=str(account.id),
                  account_label=account.display_name)  # fmt: skip
     await schedule(

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.agreements import service
 from service.agreements.models import AgreementDeadline
 from service.events.models import Event
+from service.identity.models import User
 from service.kit.permissions import Role
 from service.kit.registry import Registry
 from service.notifications.service import everyone, general_administrators, unit_heads
-from service.users.models import User
 
 
 async def _administrators_and_unit_heads(session: AsyncSession, event: Event) -> list[User]:

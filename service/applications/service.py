@@ -13,23 +13,24 @@ import uuid
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts import service as accounts
-from service.accounts.models import Account, Application
+from service.accounts.hooks import PeoplePurged
+from service.accounts.models import CONTINUING, Account, AccountStatus
+from service.accounts.schemas import AccountUpdate
+from service.applications.models import Application
+from service.applications.repository import ApplicationsRepository
 from service.applications.schemas import ApplicationCreate
 from service.closures import service as closures
 from service.events.service import emit
-from service.kit.auth import Principal
-from service.kit.clock import Clock, local_today
+from service.guidelines import service as guidelines
+from service.kit.clock import local_today
+from service.kit.context import Ctx
 from service.kit.db import flush_or_conflict
-from service.kit.errors import Msg, ProblemError, conflict, not_found
+from service.kit.errors import Msg, ProblemError, conflict
 from service.kit.ids import uuid7
-from service.kit.permissions import Role
-from service.monitoring import service as monitoring
-from service.renewals import service as renewals
-from service.security import service as security
+from service.kit.permissions import Permission, Role
 from service.tenants.service import tenant_of
 
 KIND_LABELS = {"new": ("新規", "new account"), "change": ("変更", "change"), "closure": ("廃止", "closure")}
@@ -49,14 +50,16 @@ def _wrong_state(application: Application, action: str) -> ProblemError:
     )
 
 
-async def get_application(
-    session: AsyncSession, tenant_id: uuid.UUID, application_id: uuid.UUID, *, lock: bool = True
-) -> Application:
-    query = select(Application).where(Application.tenant_id == tenant_id, Application.id == application_id)
-    row = (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
-    if row is None:
-        raise not_found("application")
-    return row
+async def get_application(ctx: Ctx, application_id: uuid.UUID, *, lock: bool = True) -> Application:
+    return await ApplicationsRepository(ctx.session, ctx.tenant_id).get_or_404(application_id, lock=lock)
+
+
+async def list_applications(
+    ctx: Ctx, before: uuid.UUID | None, limit: int, **filters: Any
+) -> tuple[list[Application], bool]:
+    """Everyone who may read applications sees the tenant's all (as with the register itself);
+    who may act on one is narrower and checked on each action."""
+    return await ApplicationsRepository(ctx.session, ctx.tenant_id).newest_first(before, limit, **filters)
 
 
 async def _event(
@@ -79,43 +82,40 @@ async def _event(
     )
 
 
-async def create_application(
-    session: AsyncSession, tenant_id: uuid.UUID, clock: Clock, principal: Principal, data: ApplicationCreate
-) -> Application:
-    account = await accounts.get_account(session, tenant_id, data.account_id, for_update=True)
-    await accounts.require_change(session, principal, account)
-    if data.kind == "new" and account.status != "draft":
+async def create_application(ctx: Ctx, data: ApplicationCreate) -> Application:
+    account = await accounts.get(ctx, data.account_id, lock=True, permission=Permission.APPLICATIONS_WRITE)
+    if data.kind == "new" and account.status != AccountStatus.DRAFT:
         raise accounts.illegal(account.status, "apply_new")
-    if data.kind in {"change", "closure"} and account.status not in {"active", "suspended"}:
+    if data.kind in {"change", "closure"} and account.status not in CONTINUING:
         raise accounts.illegal(account.status, f"apply_{data.kind}")
-    now = clock.now()
+    now = ctx.now()
     application = Application(
         id=uuid7(),
-        tenant_id=tenant_id,
+        tenant_id=ctx.tenant_id,
         account_id=account.id,
         kind=data.kind,
         state="draft",
         form=msgspec.to_builtins(data),
-        created_by=principal.id,
-        created_by_label=principal.label,
+        created_by=ctx.principal.id if ctx.principal.kind == "user" else None,
+        created_by_label=ctx.access.label,
         created_at=now,
         updated_at=now,
     )
-    session.add(application)
-    await flush_or_conflict(session, conflict("conflict.application-open"))
+    ctx.session.add(application)
+    await flush_or_conflict(ctx.session, conflict("conflict.application-open"))
     return application
 
 
-async def submit(session: AsyncSession, application: Application, clock: Clock, principal: Principal) -> Application:
+async def submit(ctx: Ctx, application: Application) -> Application:
     """Submit a draft. Where the configuration does not make this kind of application need
     approval (`opening.application.required` / `kinds`), submitting it also carries it out, with
     the same rules checked as an approval would."""
     if application.state != "draft":
         raise _wrong_state(application, "submit")
-    account = await accounts.get_account(session, application.tenant_id, application.account_id, for_update=True)
-    await accounts.require_change(session, principal, account)
-    version, config = await accounts.config_in_force(session, application.tenant_id, clock)
-    now = clock.now()
+    account = await accounts.get(ctx, application.account_id, lock=True, permission=Permission.APPLICATIONS_WRITE)
+    session = ctx.session
+    version, config = await guidelines.in_force_today(session, application.tenant_id, ctx.clock)
+    now = ctx.now()
     automatic = not needs_approval(config, application.kind)
     if application.kind == "new":
         # Nothing to wait for: refuse now, while the account is still a draft, if rules are unmet.
@@ -127,7 +127,7 @@ async def submit(session: AsyncSession, application: Application, clock: Clock, 
     approver = ((config or {}).get("opening", {}).get("application") or {}).get("approver_role")
     await _event(session, application, account, "application.submitted", now, approver_role=approver)
     if automatic:
-        await _carry_out(session, application, account, version, config, clock, principal)
+        await _carry_out(ctx, application, account, version, config)
     return application
 
 
@@ -139,12 +139,11 @@ def needs_approval(config: dict[str, Any] | None, kind: str) -> bool:
     return bool(rule["required"]) and kind in rule["kinds"]
 
 
-async def withdraw(session: AsyncSession, application: Application, clock: Clock, principal: Principal) -> Application:
+async def withdraw(ctx: Ctx, application: Application) -> Application:
     if application.state not in {"draft", "submitted"}:
         raise _wrong_state(application, "withdraw")
-    account = await accounts.get_account(session, application.tenant_id, application.account_id, for_update=True)
-    await accounts.require_change(session, principal, account)
-    now = clock.now()
+    account = await accounts.get(ctx, application.account_id, lock=True, permission=Permission.APPLICATIONS_WRITE)
+    session, now = ctx.session, ctx.now()
     if application.kind == "new" and account.status == "pending_approval":
         await accounts.transition(session, account, "withdraw", now)
     was_submitted = application.state == "submitted"
@@ -155,60 +154,54 @@ async def withdraw(session: AsyncSession, application: Application, clock: Clock
     return application
 
 
-async def _require_approver(
-    session: AsyncSession, principal: Principal, account: Account, config: dict[str, Any] | None
-) -> None:
-    if principal.roles & {Role.PLATFORM_OPERATOR, Role.GENERAL_ADMINISTRATOR}:
-        return
+async def _require_approver(ctx: Ctx, account: Account, config: dict[str, Any] | None) -> None:
+    """The configuration's approver decides (a unit head for their own units); a general
+    administrator always may."""
     approver = (config or {}).get("opening", {}).get("application", {}).get("approver_role")
-    if Role.UNIT_HEAD in principal.roles and approver == "unit_head":
-        scope = await accounts.scope_of(session, principal)
-        if account.unit_id in scope.unit_ids:
-            return
-    raise ProblemError(
-        "forbidden",
-        Msg("detail.not-the-approver", {"approver": approver or "general_administrator"}),
-        extensions={"reason": "not-the-approver", "approver_role": approver or "general_administrator"},
+    await ctx.access.require_role(
+        [Role.UNIT_HEAD] if approver == "unit_head" else [],
+        on=account,
+        reason="not-the-approver",
+        message=Msg("detail.not-the-approver", {"approver": approver or "general_administrator"}),
+        extensions={"approver_role": approver or "general_administrator"},
     )
 
 
-async def approve(session: AsyncSession, application: Application, clock: Clock, principal: Principal) -> Application:
+async def approve(ctx: Ctx, application: Application) -> Application:
     if application.state != "submitted":
         raise _wrong_state(application, "approve")
-    account = await accounts.get_account(session, application.tenant_id, application.account_id, for_update=True)
-    version, config = await accounts.config_in_force(session, application.tenant_id, clock)
-    await _require_approver(session, principal, account, config)
-    await _carry_out(session, application, account, version, config, clock, principal)
+    account = await accounts.get(ctx, application.account_id, lock=True)
+    version, config = await guidelines.in_force_today(ctx.session, application.tenant_id, ctx.clock)
+    await _require_approver(ctx, account, config)
+    await _carry_out(ctx, application, account, version, config)
     return application
 
 
 async def _carry_out(
-    session: AsyncSession,
-    application: Application,
-    account: Account,
-    version: int | None,
-    config: dict[str, Any] | None,
-    clock: Clock,
-    principal: Principal,
+    ctx: Ctx, application: Application, account: Account, version: int | None, config: dict[str, Any] | None
 ) -> None:
     """Do what an approved application asks, after checking the rules that guard it."""
-    now = clock.now()
+    session, now, principal = ctx.session, ctx.now(), ctx.principal
     tenant = await tenant_of(session, account.tenant_id)
-    today = local_today(clock, tenant.time_zone)
+    today = local_today(ctx.clock, tenant.time_zone)
     if application.kind == "new":
         if unmet := await accounts.unmet_opening_rules(session, account, config):
             raise accounts.rules_not_met(unmet)
-        account.opened_on = today
-        await accounts.transition(session, account, "approve", now, guideline_version=version)
-        await renewals.join_open_round(session, account, now)
-        await security.account_opened(session, account, config or {}, now)
-        await monitoring.account_opened(session, account, config or {}, now)
+        await accounts.open_account(session, account, config or {}, today, now, guideline_version=version)
     elif application.kind == "change":
-        await _apply_change(session, account, application.form.get("changes") or {}, clock, principal)
+        await accounts.update_account(
+            ctx, account, msgspec.convert(application.form.get("changes") or {}, AccountUpdate)
+        )
     else:
-        await closures.start_planned(session, account, application, config or {}, clock, principal)
+        planned = application.form.get("planned_end_on")
+        await closures.start_planned(
+            ctx, account, config or {}, application_id=application.id,
+            planned_end_on=dt.date.fromisoformat(planned) if planned else None,
+            reason=str(application.form.get("closure_reason") or ""),
+        )  # fmt: skip
     application.state = "approved"
-    application.decided_by, application.decided_by_label, application.decided_at = principal.id, principal.label, now
+    application.decided_by = principal.id if principal.kind == "user" else None
+    application.decided_by_label, application.decided_at = ctx.access.label, now
     application.updated_at = now
     await session.flush()
     await _event(
@@ -221,29 +214,24 @@ async def _carry_out(
     )
 
 
-async def _apply_change(
-    session: AsyncSession, account: Account, changes: dict[str, Any], clock: Clock, principal: Principal
-) -> None:
-    from service.accounts.schemas import AccountUpdate
-
-    patch = msgspec.convert(changes, AccountUpdate)
-    await accounts.update_account(session, account, clock, principal, patch)
-
-
-async def reject(
-    session: AsyncSession, application: Application, clock: Clock, principal: Principal, reason: str
-) -> Application:
+async def reject(ctx: Ctx, application: Application, reason: str) -> Application:
     if application.state != "submitted":
         raise _wrong_state(application, "reject")
-    account = await accounts.get_account(session, application.tenant_id, application.account_id, for_update=True)
-    _, config = await accounts.config_in_force(session, application.tenant_id, clock)
-    await _require_approver(session, principal, account, config)
-    now = clock.now()
+    account = await accounts.get(ctx, application.account_id, lock=True)
+    session, principal, now = ctx.session, ctx.principal, ctx.now()
+    _, config = await guidelines.in_force_today(session, application.tenant_id, ctx.clock)
+    await _require_approver(ctx, account, config)
     if application.kind == "new":
         await accounts.transition(session, account, "reject", now, reason=reason)
     application.state, application.decision_reason = "rejected", reason
-    application.decided_by, application.decided_by_label, application.decided_at = principal.id, principal.label, now
+    application.decided_by = principal.id if principal.kind == "user" else None
+    application.decided_by_label, application.decided_at = ctx.access.label, now
     application.updated_at = now
     await session.flush()
     await _event(session, application, account, "application.rejected", now, reason=reason)
     return application
+
+
+async def forget_people(fact: PeoplePurged) -> None:
+    """The closed account's retention ran out: its applications forget who made and decided them."""
+    await ApplicationsRepository(fact.session, fact.account.tenant_id).forget_people(fact.account.id, fact.marker)

@@ -12,13 +12,16 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.models import Account, Application
+from service.accounts.hooks import PEOPLE_PURGED
+from service.accounts.models import Account
+from service.applications import service
+from service.applications.models import Application
 from service.events.models import Event
+from service.identity.models import User
 from service.kit.permissions import Role
 from service.kit.registry import Registry
 from service.notifications.service import everyone, general_administrators
 from service.tenants.models import Unit
-from service.users.models import User
 
 
 async def _application(session: AsyncSession, event: Event) -> Application | None:
@@ -70,6 +73,7 @@ EVENTS = {
 
 def register(registry: Registry) -> None:
     registry.events(EVENTS, owner=__name__)
+    registry.subscribe(PEOPLE_PURGED, service.forget_people)
     registry.hear(["application.submitted"], deciders)
     registry.hear(
         ["application.approved", "application.rejected", "application.withdrawn"], applicant_and_administrators

@@ -22,9 +22,10 @@ from service.audit.models import AuditEvent
 from service.audit.repository import AuditRepository
 from service.audit.schemas import AuditEventRead, AuditFilter
 from service.audit.service import record
-from service.kit.auth import platform_only, requires
+from service.kit.access import platform_only, requires
 from service.kit.db import Database, set_platform, set_tenant
 from service.kit.http import DEFAULT_LIMIT, Cursor, Limit, Page, after_id, id_page, problems
+from service.kit.permissions import Permission
 
 CSV_COLUMNS = [
     "occurred_at", "action", "actor_kind", "actor_id", "actor_label",
@@ -117,7 +118,7 @@ class TenantAuditController(Controller):
         "/",
         operation_id="listAuditEvents",
         summary="The tenant's audit trail, newest first",
-        guards=[requires("audit:read")],
+        guards=[requires(Permission.AUDIT_READ)],
         responses=problems(401, 403, 404, 422),
     )
     async def list_(
@@ -135,7 +136,7 @@ class TenantAuditController(Controller):
         "/export.csv",
         operation_id="exportAuditEvents",
         summary="The tenant's audit trail as CSV (UTF-8 with BOM)",
-        guards=[requires("audit:read")],
+        guards=[requires(Permission.AUDIT_READ)],
         responses=problems(401, 403, 404, 422),
         media_type="text/csv",
     )
@@ -167,7 +168,7 @@ class PlatformAuditController(Controller):
         "/",
         operation_id="listPlatformAuditEvents",
         summary="The platform's own audit trail (tenants created, platform tokens), newest first",
-        guards=[platform_only, requires("audit:read")],
+        guards=[platform_only, requires(Permission.AUDIT_READ)],
         responses=problems(401, 403, 422),
     )
     async def list_(

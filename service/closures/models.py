@@ -9,7 +9,24 @@ from sqlalchemy import Date, DateTime, Integer
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.kit.db import Base
+from service.kit.db import Base, state_column
+
+
+class ClosureState(StrEnum):
+    ANNOUNCING = "announcing"  # the grace period runs; the account shows as closing
+    AWAITING_STEPS = "awaiting_steps"  # past its last day, with closure steps still unconfirmed
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+    SUPERSEDED = "superseded"  # overtaken by an immediate closure
+
+
+class ClosureKind(StrEnum):
+    PLANNED = "planned"
+    IMMEDIATE = "immediate"
+
+
+# Under way: it can still be withdrawn, have steps confirmed, announcements recorded.
+OPEN = frozenset({ClosureState.ANNOUNCING, ClosureState.AWAITING_STEPS})
 
 
 class Closure(Base):
@@ -21,8 +38,8 @@ class Closure(Base):
     tenant_id: Mapped[uuid.UUID]
     account_id: Mapped[uuid.UUID]
     application_id: Mapped[uuid.UUID | None]
-    kind: Mapped[str]
-    state: Mapped[str]
+    kind: Mapped[ClosureKind] = state_column(ClosureKind)
+    state: Mapped[ClosureState] = state_column(ClosureState)
     end_on: Mapped[dt.date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(default="")
     # [{"step", "label", "basis", "confirmed_at", "confirmed_by"}]: the tenant's steps when it began.
@@ -42,7 +59,7 @@ class Closure(Base):
 
     @property
     def open(self) -> bool:
-        return self.state in {"announcing", "awaiting_steps"}
+        return self.state in OPEN
 
     def outstanding(self) -> list[str]:
         return [s["step"] for s in self.steps if not s.get("confirmed_at")]

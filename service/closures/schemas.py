@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-ClosureState = Literal["announcing", "awaiting_steps", "completed", "withdrawn", "superseded"]
+from service.closures.models import ClosureKind, ClosureState
+
 Channel = Literal["account", "website", "other"]
 
 
@@ -34,9 +35,7 @@ class ClosureRead(msgspec.Struct):
     tenant_id: uuid.UUID
     account_id: uuid.UUID
     application_id: uuid.UUID | None
-    kind: Annotated[
-        Literal["planned", "immediate"], Meta(description="planned: through an application; immediate: at once.")
-    ]
+    kind: Annotated[ClosureKind, Meta(description="planned: through an application; immediate: at once.")]
     state: ClosureState
     end_on: Annotated[dt.date, Meta(description="The account's last day.")]
     reason: str

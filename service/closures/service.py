@@ -20,22 +20,23 @@ import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts import service as accounts
-from service.accounts.models import Account, AccountOperator, Application, Post
-from service.closures.models import Closure, ClosureAnnouncement, ClosureDeadline
+from service.accounts.models import IN_SERVICE, Account, AttentionReason
+from service.closures.models import Closure, ClosureAnnouncement, ClosureDeadline, ClosureKind, ClosureState
+from service.closures.repository import ClosuresRepository
 from service.deadlines.models import Deadline
 from service.deadlines.service import cancel, schedule
 from service.events.service import emit
-from service.kit.auth import Principal
+from service.guidelines import service as guidelines
 from service.kit.calendar import end_of_day
-from service.kit.clock import Clock, local_today
+from service.kit.clock import local_today
+from service.kit.context import Ctx
 from service.kit.db import flush_or_conflict
 from service.kit.errors import FieldError, Msg, ProblemError, conflict, not_found, validation_failed
 from service.kit.ids import uuid7
-from service.kit.permissions import Role
+from service.kit.permissions import Permission, Role
 from service.tenants.models import Tenant
 from service.tenants.service import tenant_of
 
@@ -43,7 +44,6 @@ NOTICE_TIME = dt.time(9, 0)  # reminders and re-checks go out at the start of a 
 RECHECK_EVERY = dt.timedelta(days=7)
 # Steps a record in the system proves: the approved closure application is the form or report.
 PROVEN_BY_APPLICATION = frozenset({"closure_application", "closure_report"})
-ATTENTION = "closure_steps_outstanding"
 PURGED = "(purged)"
 
 
@@ -51,46 +51,43 @@ def _at(day: dt.date, time_zone: str, time: dt.time = NOTICE_TIME) -> dt.datetim
     return dt.datetime.combine(day, time, tzinfo=ZoneInfo(time_zone)).astimezone(dt.UTC)
 
 
-async def get_closure(
-    session: AsyncSession, tenant_id: uuid.UUID, closure_id: uuid.UUID, *, lock: bool = False
-) -> Closure:
-    query = select(Closure).where(Closure.tenant_id == tenant_id, Closure.id == closure_id)
-    closure = (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
-    if closure is None:
-        raise not_found("closure")
-    return closure
+async def get_closure(ctx: Ctx, closure_id: uuid.UUID, *, lock: bool = False) -> Closure:
+    return await ClosuresRepository(ctx.session, ctx.tenant_id).get_or_404(closure_id, lock=lock)
+
+
+async def list_closures(
+    ctx: Ctx, before: uuid.UUID | None, limit: int, *, state: str | None, account_id: uuid.UUID | None
+) -> tuple[list[Closure], bool]:
+    return await ClosuresRepository(ctx.session, ctx.tenant_id).newest_first(
+        before, limit, state=state, account_id=account_id
+    )
 
 
 async def announcements_of(session: AsyncSession, closure: Closure) -> list[ClosureAnnouncement]:
-    rows = await session.execute(
-        select(ClosureAnnouncement)
-        .where(ClosureAnnouncement.tenant_id == closure.tenant_id, ClosureAnnouncement.closure_id == closure.id)
-        .order_by(ClosureAnnouncement.made_on, ClosureAnnouncement.id)
-    )
-    return list(rows.scalars())
+    return await ClosuresRepository(session, closure.tenant_id).announcements(closure)
 
 
 # ---- starting --------------------------------------------------------------------------------------
 
 
 async def start_planned(
-    session: AsyncSession,
+    ctx: Ctx,
     account: Account,
-    application: Application,
     config: dict[str, Any],
-    clock: Clock,
-    principal: Principal,
+    *,
+    application_id: uuid.UUID,
+    planned_end_on: dt.date | None,
+    reason: str,
 ) -> Closure:
     """An approved closure application: announce until the end date, or end today where the
     tenant sets no announcement period."""
-    now = clock.now()
+    session, clock, now = ctx.session, ctx.clock, ctx.now()
     tenant = await tenant_of(session, account.tenant_id)
     today = local_today(clock, tenant.time_zone)
     rules = config.get("closure", {})
     announcement = rules.get("announcement", {"required": False, "period_days": None, "points_days_before": []})
-    planned = application.form.get("planned_end_on")
-    if planned:
-        end_on = dt.date.fromisoformat(planned)
+    if planned_end_on is not None:
+        end_on = planned_end_on
     elif announcement.get("required"):
         end_on = today + dt.timedelta(days=int(announcement.get("period_days") or 0))
     else:
@@ -105,7 +102,7 @@ async def start_planned(
             "label": s.get("label"),
             "basis": s.get("basis", []),
             "confirmed_at": now.isoformat() if s["step"] in PROVEN_BY_APPLICATION else None,
-            "confirmed_by": f"application:{application.id}" if s["step"] in PROVEN_BY_APPLICATION else None,
+            "confirmed_by": f"application:{application_id}" if s["step"] in PROVEN_BY_APPLICATION else None,
         }
         for s in rules.get("steps", [])
     ]
@@ -113,14 +110,14 @@ async def start_planned(
         id=uuid7(),
         tenant_id=account.tenant_id,
         account_id=account.id,
-        application_id=application.id,
-        kind="planned",
-        state="announcing",
+        application_id=application_id,
+        kind=ClosureKind.PLANNED,
+        state=ClosureState.ANNOUNCING,
         end_on=end_on,
-        reason=str(application.form.get("closure_reason") or ""),
+        reason=reason,
         steps=steps,
         announcement_days=points,
-        started_by=principal.label,
+        started_by=ctx.access.label,
         created_at=now,
         updated_at=now,
     )
@@ -142,53 +139,47 @@ async def start_planned(
     return closure
 
 
-async def close_now(
-    session: AsyncSession, account: Account, clock: Clock, principal: Principal, reason: str, config: dict[str, Any]
-) -> Closure:
+async def close_now(ctx: Ctx, account: Account, reason: str) -> Closure:
     """Close at once on a serious threat: a general administrator may always, the roles the
     configuration names (closure.immediate.by) where it allows immediate closure."""
+    _, config = await guidelines.in_force_today(ctx.session, ctx.tenant_id, ctx.clock)
+    config = config or {}
     immediate = config.get("closure", {}).get("immediate", {"allowed": False, "by": []})
-    allowed = {Role.GENERAL_ADMINISTRATOR, Role.PLATFORM_OPERATOR}
-    if immediate.get("allowed"):
-        allowed |= {Role(r) for r in immediate.get("by", [])}
-    if not principal.roles & allowed:
-        raise ProblemError(
-            "forbidden",
-            Msg("detail.not-allowed-to-close-now"),
-            extensions={"reason": "not-allowed-to-close-now", "allowed_roles": sorted(r.value for r in allowed)},
-        )
-    if account.status not in {"active", "suspended", "closing"}:
+    allowed = [str(r) for r in immediate.get("by", [])] if immediate.get("allowed") else []
+    await ctx.access.require_role(
+        allowed,
+        reason="not-allowed-to-close-now",
+        message=Msg("detail.not-allowed-to-close-now"),
+        extensions={"allowed_roles": sorted({*allowed, "general_administrator", "platform_operator"})},
+    )
+    await ctx.access.require(Permission.APPLICATIONS_DECIDE, on=account)
+    if account.status not in IN_SERVICE:
         raise accounts.illegal(account.status, "close_now")
+    session, clock = ctx.session, ctx.clock
     now = clock.now()
     tenant = await tenant_of(session, account.tenant_id)
     today = local_today(clock, tenant.time_zone)
     # A closure under way is overtaken, not completed: the immediate one is the account's closure.
-    for open_closure in (
-        await session.execute(
-            select(Closure)
-            .where(Closure.tenant_id == account.tenant_id, Closure.account_id == account.id)
-            .where(Closure.state.in_(("announcing", "awaiting_steps")))
-        )
-    ).scalars():
+    for open_closure in await ClosuresRepository(session, account.tenant_id).open_of(account.id):
         await _cancel_deadlines(
             session,
             open_closure,
             now,
             kinds=(ClosureDeadline.ANNOUNCEMENT, ClosureDeadline.END, ClosureDeadline.RECHECK),
         )
-        open_closure.state, open_closure.updated_at = "superseded", now
+        open_closure.state, open_closure.updated_at = ClosureState.SUPERSEDED, now
         await session.flush()
     closure = Closure(
         id=uuid7(),
         tenant_id=account.tenant_id,
         account_id=account.id,
-        kind="immediate",
-        state="completed",
+        kind=ClosureKind.IMMEDIATE,
+        state=ClosureState.COMPLETED,
         end_on=today,
         reason=reason,
         steps=[],
         announcement_days=[],
-        started_by=principal.label,
+        started_by=ctx.access.label,
         completed_at=now,
         created_at=now,
         updated_at=now,
@@ -207,10 +198,8 @@ async def close_now(
 
 
 async def record_announcement(
-    session: AsyncSession,
+    ctx: Ctx,
     closure: Closure,
-    clock: Clock,
-    principal: Principal,
     *,
     channel: str,
     days_before: int | None,
@@ -218,6 +207,8 @@ async def record_announcement(
     note: str,
     made_on: dt.date | None,
 ) -> ClosureAnnouncement:
+    await accounts.get(ctx, closure.account_id, permission=Permission.ACCOUNTS_WRITE)
+    session, clock, principal = ctx.session, ctx.clock, ctx.principal
     if not closure.open:
         raise _wrong_state(closure, "announce")
     if days_before is not None and days_before not in closure.announcement_days:
@@ -249,40 +240,49 @@ async def record_announcement(
     return announcement
 
 
-async def confirm_step(session: AsyncSession, closure: Closure, step: str, clock: Clock, principal: Principal) -> None:
+async def confirm_step(ctx: Ctx, closure: Closure, step: str) -> None:
+    account = await accounts.get(ctx, closure.account_id, lock=True, permission=Permission.ACCOUNTS_WRITE)
+    session, clock, principal = ctx.session, ctx.clock, ctx.principal
     if not closure.open:
         raise _wrong_state(closure, "confirm_step")
     if step not in {s["step"] for s in closure.steps}:
         raise not_found("closure-step")
-    account = await accounts.get_account(session, closure.tenant_id, closure.account_id, for_update=True)
     if step == "unit_head_confirms_deletion":
-        await _require_unit_head(session, principal, account)
+        await ctx.access.require_role(
+            [Role.UNIT_HEAD],
+            on=account,
+            reason="unit-head-confirms-deletion",
+            message=Msg("detail.unit-head-confirms"),
+        )
     now = clock.now()
     _confirm(closure, step, principal.label, now)
     closure.updated_at = now
     await session.flush()
     tenant = await tenant_of(session, closure.tenant_id)
     today = local_today(clock, tenant.time_zone)
-    if closure.state == "awaiting_steps" and not closure.outstanding():
+    if closure.state == ClosureState.AWAITING_STEPS and not closure.outstanding():
         await _cancel_deadlines(session, closure, now, kinds=(ClosureDeadline.RECHECK,))
         await _complete(session, closure, account, tenant, today, now)
 
 
-async def withdraw(
-    session: AsyncSession, closure: Closure, clock: Clock, principal: Principal, reason: str, config: dict[str, Any]
-) -> None:
-    if not closure.open or closure.kind != "planned":
+async def withdraw(ctx: Ctx, closure: Closure, reason: str) -> None:
+    account = await accounts.get(ctx, closure.account_id, lock=True, permission=Permission.APPLICATIONS_DECIDE)
+    session, now = ctx.session, ctx.now()
+    if not closure.open or closure.kind != ClosureKind.PLANNED:
         raise _wrong_state(closure, "withdraw")
-    if not config.get("closure", {}).get("withdrawal_allowed", True):
+    _, config = await guidelines.in_force_today(session, ctx.tenant_id, ctx.clock)
+    if not (config or {}).get("closure", {}).get("withdrawal_allowed", True):
         raise conflict("conflict.closure-withdrawal-not-allowed")
-    account = await accounts.get_account(session, closure.tenant_id, closure.account_id, for_update=True)
-    await accounts.require_change(session, principal, account)
-    now = clock.now()
     await _cancel_deadlines(session, closure, now)
-    closure.state, closure.withdrawn_at, closure.withdrawal_reason, closure.updated_at = "withdrawn", now, reason, now
+    closure.state, closure.withdrawn_at, closure.withdrawal_reason, closure.updated_at = (
+        ClosureState.WITHDRAWN,
+        now,
+        reason,
+        now,
+    )
     await session.flush()
     account.closing_on = None
-    accounts.set_attention(account, ATTENTION, on=False)
+    accounts.set_attention(account, AttentionReason.CLOSURE_STEPS_OUTSTANDING, on=False)
     await accounts.transition(session, account, "withdraw_closure", now, reason=reason)
     await _event(session, closure, account, "closure.withdrawn", now, reason=reason)
 
@@ -291,13 +291,7 @@ async def withdraw(
 
 
 async def _for_deadline(session: AsyncSession, deadline: Deadline) -> tuple[Closure, Account] | None:
-    closure = (
-        await session.execute(
-            select(Closure)
-            .where(Closure.tenant_id == deadline.tenant_id, Closure.id == uuid.UUID(deadline.subject_id))
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
+    closure = await ClosuresRepository(session, deadline.tenant_id).get(uuid.UUID(deadline.subject_id), for_update=True)
     if closure is None:
         return None
     account = await accounts.get_account(session, closure.tenant_id, closure.account_id, for_update=True)
@@ -306,7 +300,7 @@ async def _for_deadline(session: AsyncSession, deadline: Deadline) -> tuple[Clos
 
 async def announcement_due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     found = await _for_deadline(session, deadline)
-    if found is None or found[0].state != "announcing":
+    if found is None or found[0].state != ClosureState.ANNOUNCING:
         return
     closure, account = found
     days = int(deadline.payload["days_before"])
@@ -317,7 +311,7 @@ async def announcement_due(session: AsyncSession, deadline: Deadline, now: dt.da
 
 async def end_reached(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     found = await _for_deadline(session, deadline)
-    if found is None or found[0].state != "announcing":
+    if found is None or found[0].state != ClosureState.ANNOUNCING:
         return  # withdrawn, completed early, or already waiting for its steps
     closure, account = found
     await _complete_or_escalate(session, closure, account, now)
@@ -325,37 +319,20 @@ async def end_reached(session: AsyncSession, deadline: Deadline, now: dt.datetim
 
 async def recheck(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     found = await _for_deadline(session, deadline)
-    if found is None or found[0].state != "awaiting_steps":
+    if found is None or found[0].state != ClosureState.AWAITING_STEPS:
         return
     await _complete_or_escalate(session, *found, now)
 
 
 async def purge(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     """The tenant's retention has run out: the people named on the closed account go."""
-    closure = (
-        await session.execute(
-            select(Closure)
-            .where(Closure.tenant_id == deadline.tenant_id, Closure.id == uuid.UUID(deadline.subject_id))
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
-    if closure is None or closure.purged_at is not None or closure.state != "completed":
+    closure = await ClosuresRepository(session, deadline.tenant_id).get(uuid.UUID(deadline.subject_id), for_update=True)
+    if closure is None or closure.purged_at is not None or closure.state != ClosureState.COMPLETED:
         return
     account = await accounts.get_account(session, closure.tenant_id, closure.account_id, for_update=True)
     if account.status != "closed":
         return  # registered again since (a reopened record keeps its people)
-    await session.execute(delete(AccountOperator).where(AccountOperator.account_id == account.id))
-    account.operations_manager_id, account.signup_mailbox, account.updated_at = None, None, now
-    await session.execute(
-        update(Post)
-        .where(Post.tenant_id == account.tenant_id, Post.account_id == account.id)
-        .values(recorded_by=PURGED, approved_by=None)
-    )
-    await session.execute(
-        update(Application)
-        .where(Application.tenant_id == account.tenant_id, Application.account_id == account.id)
-        .values(created_by=None, created_by_label=PURGED, decided_by=None, decided_by_label=PURGED)
-    )
+    await accounts.purge_people(session, account, PURGED, now)
     closure.purged_at, closure.started_by, closure.updated_at = now, PURGED, now
     closure.steps = [
         {**s, "confirmed_by": PURGED}
@@ -372,10 +349,9 @@ async def _complete_or_escalate(session: AsyncSession, closure: Closure, account
     if not closure.outstanding():
         await _complete(session, closure, account, tenant, today, now)
         return
-    closure.state, closure.escalations, closure.updated_at = "awaiting_steps", closure.escalations + 1, now
-    if ATTENTION not in account.attention_reasons:
-        account.attention_reasons = [*account.attention_reasons, ATTENTION]
-    account.needs_attention, account.updated_at = True, now
+    closure.state, closure.escalations, closure.updated_at = ClosureState.AWAITING_STEPS, closure.escalations + 1, now
+    accounts.set_attention(account, AttentionReason.CLOSURE_STEPS_OUTSTANDING, on=True)
+    account.updated_at = now
     await session.flush()
     await _event(
         session, closure, account, "closure.steps_outstanding", now, outstanding=", ".join(closure.outstanding())
@@ -388,14 +364,14 @@ async def _complete(
     session: AsyncSession, closure: Closure, account: Account, tenant: Tenant, today: dt.date, now: dt.datetime
 ) -> None:
     """Closed on its last day when it ends on time, else on the day its last step was confirmed."""
-    on_time = closure.state == "announcing"
-    closure.state, closure.completed_at, closure.updated_at = "completed", now, now
+    on_time = closure.state == ClosureState.ANNOUNCING
+    closure.state, closure.completed_at, closure.updated_at = ClosureState.COMPLETED, now, now
     await session.flush()
     account.closing_on, account.closed_on = None, min(today, closure.end_on) if on_time else today
     await _retire(session, account, now)
     await accounts.transition(session, account, "complete_closure", now)
     await _event(session, closure, account, "closure.completed", now)
-    _, config = await accounts.config_on(session, closure.tenant_id, today)
+    _, config = await guidelines.in_force_on(session, closure.tenant_id, today)
     await _schedule_purge(session, closure, tenant, config or {}, today, now)
 
 
@@ -436,18 +412,6 @@ async def _retire(session: AsyncSession, account: Account, now: dt.datetime) -> 
     for it (renewal, monitoring, inactivity, password rotation) is cancelled."""
     account.attention_reasons, account.needs_attention = [], False
     await cancel(session, tenant_id=account.tenant_id, subject_kind="account", subject_id=str(account.id), now=now)
-
-
-async def _require_unit_head(session: AsyncSession, principal: Principal, account: Account) -> None:
-    if principal.roles & {Role.GENERAL_ADMINISTRATOR, Role.PLATFORM_OPERATOR}:
-        return
-    if Role.UNIT_HEAD in principal.roles:
-        scope = await accounts.scope_of(session, principal)
-        if account.unit_id in scope.unit_ids:
-            return
-    raise ProblemError(
-        "forbidden", Msg("detail.unit-head-confirms"), extensions={"reason": "unit-head-confirms-deletion"}
-    )
 
 
 def _wrong_state(closure: Closure, action: str) -> ProblemError:

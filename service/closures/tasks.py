@@ -16,11 +16,11 @@ from service.accounts.models import Account, AccountOperator
 from service.closures import service
 from service.closures.models import ClosureDeadline
 from service.events.models import Event
+from service.identity.models import User
 from service.kit.permissions import Role
 from service.kit.registry import Registry
 from service.notifications.service import everyone, general_administrators
 from service.tenants.models import Unit
-from service.users.models import User
 
 
 async def _account(session: AsyncSession, event: Event) -> Account | None:

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import record
-from service.kit.auth import platform_only
+from service.kit.access import platform_only
 from service.kit.clock import Clock
 from service.kit.db import set_tenant
 from service.kit.errors import conflict, not_found

@@ -14,8 +14,9 @@ from sqlalchemy import tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.deadlines.models import Deadline
-from service.kit.auth import requires
+from service.kit.access import requires
 from service.kit.http import DEFAULT_LIMIT, Cursor, Limit, Page, cursor_value, encode_cursor, problems
+from service.kit.permissions import Permission
 from service.kit.repository import TenantRepository
 
 
@@ -44,7 +45,7 @@ class DeadlineController(Controller):
         "/",
         operation_id="listDeadlines",
         summary="Deadlines by due time",
-        guards=[requires("deadlines:read")],
+        guards=[requires(Permission.DEADLINES_READ)],
         responses=problems(401, 403, 404, 422),
     )
     async def list_(

@@ -12,7 +12,7 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.deadlines.models import Deadline
@@ -97,3 +97,15 @@ async def cancel(
         query = query.where(Deadline.due_at > due_after)
     result = await session.execute(query.values(state="cancelled", updated_at=now))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def next_pending_payload(session: AsyncSession, tenant_id: uuid.UUID, kind: str) -> dict[str, Any] | None:
+    """The payload of the tenant's next pending deadline of a kind (None: there is none)."""
+    query = (
+        select(Deadline.payload)
+        .where(Deadline.tenant_id == tenant_id, Deadline.kind == kind, Deadline.state == "pending")
+        .order_by(Deadline.due_at)
+        .limit(1)
+    )
+    payload: dict[str, Any] | None = await session.scalar(query)
+    return payload

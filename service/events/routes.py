@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.events.models import Event
-from service.kit.auth import requires
+from service.kit.access import requires
 from service.kit.http import DEFAULT_LIMIT, Cursor, Limit, Page, after_id, id_page, problems
+from service.kit.permissions import Permission
 
 
 class EventRead(msgspec.Struct):
@@ -39,7 +40,7 @@ class EventController(Controller):
         "/",
         operation_id="listEvents",
         summary="Events, newest first",
-        guards=[requires("events:read")],
+        guards=[requires(Permission.EVENTS_READ)],
         responses=problems(401, 403, 404, 422),
     )
     async def list_(

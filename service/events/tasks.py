@@ -1,4 +1,4 @@
-"""Dispatching an event: to each subscribed webhook endpoint, and by mail to the people it concerns."""
+"""Dispatching an event, once: the webhooks and mail domains subscribe to EVENT_DISPATCHED."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import uuid
 
 from sqlalchemy import select
 
+from service.events.hooks import EVENT_DISPATCHED, Dispatch
 from service.events.models import Event
 from service.kit.queue import once, runtime, work
 from service.kit.registry import Registry
-from service.notifications.service import queue_mail_for
-from service.webhooks.service import queue_deliveries
 
 
 async def dispatch_event(event_id: str, tenant_id: str | None = None) -> None:
@@ -19,8 +18,7 @@ async def dispatch_event(event_id: str, tenant_id: str | None = None) -> None:
         if not await once(session, f"dispatch:{event_id}", tenant_id, now):
             return
         event = (await session.execute(select(Event).where(Event.id == uuid.UUID(event_id)))).scalar_one()
-        await queue_deliveries(session, event, now)
-        await queue_mail_for(session, event, now)
+        await EVENT_DISPATCHED.publish(Dispatch(session, event, now))
 
 
 def register(registry: Registry) -> None:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import Date, DateTime
@@ -28,10 +27,3 @@ class GuidelineVersion(Base):
     created_by: Mapped[str]
     created_by_id: Mapped[uuid.UUID | None]
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-
-
-class ContinuationDeadline(StrEnum):
-    """The tenant-wide deadline of the yearly continuation declaration, and its reminders."""
-
-    DEADLINE = "continuation_declaration"
-    REMINDER = "continuation_declaration.reminder"

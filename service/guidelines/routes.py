@@ -21,7 +21,8 @@ from service.guidelines.schemas import (
     GuidelineVersionRead,
     GuidelineVersionSummary,
 )
-from service.kit.auth import Principal, requires
+from service.kit.access import requires
+from service.kit.auth import Principal
 from service.kit.clock import Clock, local_today
 from service.kit.errors import not_found
 from service.kit.http import (
@@ -39,6 +40,7 @@ from service.kit.http import (
     require_if_match,
 )
 from service.kit.idempotency import idempotent
+from service.kit.permissions import Permission
 from service.tenants.repository import TenantsRepository
 
 
@@ -65,7 +67,7 @@ class GuidelineController(Controller):
         "/",
         operation_id="getGuidelineInForce",
         summary="The guideline configuration in force today, or on a given date",
-        guards=[requires("config:read")],
+        guards=[requires(Permission.CONFIG_READ)],
         responses=problems(401, 403, 404, 422),
         response_headers=ETAG_HEADER,
     )
@@ -90,7 +92,7 @@ class GuidelineController(Controller):
         "/versions",
         operation_id="createGuidelineVersion",
         summary="Record a new version of the guideline configuration",
-        guards=[requires("config:write")],
+        guards=[requires(Permission.CONFIG_WRITE)],
         responses=problems(401, 403, 404, 409, 412, 413, 415, 422),
         response_headers=ETAG_HEADER,
     )
@@ -128,7 +130,7 @@ class GuidelineController(Controller):
         "/versions",
         operation_id="listGuidelineVersions",
         summary="List versions, newest first",
-        guards=[requires("config:read")],
+        guards=[requires(Permission.CONFIG_READ)],
         responses=problems(401, 403, 404, 422),
     )
     async def list_versions(
@@ -155,7 +157,7 @@ class GuidelineController(Controller):
         "/versions/{version:int}",
         operation_id="getGuidelineVersion",
         summary="Read one version",
-        guards=[requires("config:read")],
+        guards=[requires(Permission.CONFIG_READ)],
         responses=problems(401, 403, 404),
         response_headers=ETAG_HEADER,
     )
@@ -171,7 +173,7 @@ class GuidelineController(Controller):
         "/diff",
         operation_id="diffGuidelineVersions",
         summary="What changed between two versions",
-        guards=[requires("config:read")],
+        guards=[requires(Permission.CONFIG_READ)],
         responses=problems(401, 403, 404, 422),
     )
     async def diff(

@@ -12,21 +12,25 @@ import calendar
 import datetime as dt
 import functools
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import project_home
+from service.guidelines.hooks import GUIDELINE_CHANGED, GuidelineChanged
 from service.guidelines.models import GuidelineVersion
 from service.guidelines.repository import GuidelineRepository
 from service.guidelines.schemas import GuidelineChange
 from service.kit.auth import Principal
-from service.kit.clock import Clock
+from service.kit.clock import Clock, local_today
 from service.kit.db import flush_or_conflict
 from service.kit.errors import FieldError, Msg, conflict, not_found, validation_failed
 from service.kit.ids import uuid7
 from service.kit.validation import pointer, schema_errors
+from service.tenants.service import tenant_of
 
 SCHEMA_FILE = "guideline-config.schema.json"
 
@@ -224,10 +228,24 @@ async def create_version(
     )
     await flush_or_conflict(repo.session, conflict("conflict.guideline-version-race"))
     # Deadlines the configuration sets (the annual continuation declaration) follow it.
-    from service.guidelines.tasks import sync_continuation_deadlines
-
-    await sync_continuation_deadlines(repo.session, repo.tenant_id, clock.now())
+    await GUIDELINE_CHANGED.publish(GuidelineChanged(repo.session, repo.tenant_id, clock.now()))
     return row
+
+
+async def in_force_on(
+    session: AsyncSession, tenant_id: uuid.UUID, day: dt.date
+) -> tuple[int | None, dict[str, Any] | None]:
+    """The configuration in force on `day` (version, document); (None, None) before the first."""
+    row = await GuidelineRepository(session, tenant_id).in_force(day)
+    return (row.version, row.document) if row else (None, None)
+
+
+async def in_force_today(
+    session: AsyncSession, tenant_id: uuid.UUID, clock: Clock
+) -> tuple[int | None, dict[str, Any] | None]:
+    """The configuration in force today in the tenant's time zone (version, document)."""
+    tenant = await tenant_of(session, tenant_id)
+    return await in_force_on(session, tenant_id, local_today(clock, tenant.time_zone))
 
 
 async def get_version(repo: GuidelineRepository, version: int) -> GuidelineVersion:

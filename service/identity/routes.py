@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.audit.service import record
 from service.identity.service import Identity, IssuedSession
 from service.identity.sessions import revoke_family, revoke_user_sessions
-from service.kit.auth import Principal, client_ip, users_only
+from service.kit.access import users_only
+from service.kit.auth import Principal, client_ip
 from service.kit.clock import Clock
 from service.kit.http import problems
 

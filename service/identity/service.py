@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import record
 from service.config import Settings
-from service.identity.models import RefreshToken
+from service.identity.models import RefreshToken, User
 from service.identity.passwords import Passwords
 from service.identity.sessions import new_link, revoke_family
 from service.identity.throttle import LoginThrottle
@@ -29,7 +29,6 @@ from service.kit.db import Database, set_platform, set_tenant
 from service.kit.errors import Msg, ProblemError
 from service.kit.ids import uuid7
 from service.kit.jwt import KeyRing
-from service.users.models import User
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,18 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 from typing import ClassVar
 
 from sqlalchemy import DateTime
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.kit.db import Base
+from service.kit.db import Base, state_column
+
+
+class IncidentState(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
 
 
 class Incident(Base):
@@ -25,7 +31,7 @@ class Incident(Base):
     crime: Mapped[bool] = mapped_column(default=False)
     fake_url: Mapped[str | None]
     warning_id: Mapped[uuid.UUID | None]
-    state: Mapped[str] = mapped_column(default="open")
+    state: Mapped[IncidentState] = state_column(IncidentState, default=IncidentState.OPEN)
     reported_by: Mapped[str]
     reported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

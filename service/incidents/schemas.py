@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from service.incidents.models import IncidentState
+
 Kind = Literal["flaming", "impersonation", "takeover", "unauthorised_access", "other"]
 Severity = Literal["low", "medium", "high", "critical"]
 Party = Literal[
@@ -64,7 +66,7 @@ class IncidentRead(msgspec.Struct):
     crime: bool
     fake_url: str | None
     warning_id: Annotated[uuid.UUID | None, Meta(description="The warning published in the register, if any.")]
-    state: Literal["open", "resolved"]
+    state: IncidentState
     reported_by: str
     reported_at: dt.datetime
     resolved_at: dt.datetime | None

@@ -13,39 +13,34 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts import service as accounts
+from service.accounts.models import AttentionReason
+from service.accounts.schemas import WarningCreate
 from service.events.service import emit
-from service.incidents.models import Incident, IncidentEntry
+from service.guidelines import service as guidelines
+from service.incidents.models import Incident, IncidentEntry, IncidentState
+from service.incidents.repository import IncidentsRepository
 from service.incidents.schemas import EntryCreate, IncidentCreate
-from service.kit.auth import Principal
-from service.kit.clock import Clock
-from service.kit.errors import FieldError, Msg, ProblemError, not_found, validation_failed
+from service.kit.context import Ctx
+from service.kit.errors import FieldError, Msg, ProblemError, validation_failed
 from service.kit.ids import uuid7
-from service.security.service import PASSWORD_CHANGE_NEEDED
+from service.kit.permissions import Permission
 
 TAKEOVER = "takeover"
 
 
-async def get_incident(
-    session: AsyncSession, tenant_id: uuid.UUID, incident_id: uuid.UUID, *, lock: bool = False
-) -> Incident:
-    query = select(Incident).where(Incident.tenant_id == tenant_id, Incident.id == incident_id)
-    found = (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
-    if found is None:
-        raise not_found("incident")
-    return found
+async def get_incident(ctx: Ctx, incident_id: uuid.UUID, *, lock: bool = False) -> Incident:
+    return await IncidentsRepository(ctx.session, ctx.tenant_id).get_or_404(incident_id, lock=lock)
+
+
+async def list_incidents(ctx: Ctx, before: uuid.UUID | None, limit: int, **filters: Any) -> tuple[list[Incident], bool]:
+    return await IncidentsRepository(ctx.session, ctx.tenant_id).newest_first(before, limit, **filters)
 
 
 async def entries_of(session: AsyncSession, incident: Incident) -> list[IncidentEntry]:
-    rows = await session.execute(
-        select(IncidentEntry)
-        .where(IncidentEntry.tenant_id == incident.tenant_id, IncidentEntry.incident_id == incident.id)
-        .order_by(IncidentEntry.happened_at, IncidentEntry.id)
-    )
-    return list(rows.scalars())
+    return await IncidentsRepository(session, incident.tenant_id).entries(incident)
 
 
 def to_notify(incident: Incident, config: dict[str, Any], entries: list[IncidentEntry]) -> list[str]:
@@ -57,10 +52,9 @@ def to_notify(incident: Incident, config: dict[str, Any], entries: list[Incident
     return [party for party in required if party not in told]
 
 
-async def report(
-    session: AsyncSession, tenant_id: uuid.UUID, clock: Clock, principal: Principal, data: IncidentCreate
-) -> Incident:
-    _, config = await accounts.config_in_force(session, tenant_id, clock)
+async def report(ctx: Ctx, data: IncidentCreate) -> Incident:
+    session, tenant_id = ctx.session, ctx.tenant_id
+    _, config = await guidelines.in_force_today(session, tenant_id, ctx.clock)
     rules = (config or {}).get("incidents", {})
     if rules and data.kind not in rules.get("kinds", []):
         handled = ", ".join(rules.get("kinds", []))
@@ -69,11 +63,10 @@ async def report(
         )
     account = None
     if data.account_id is not None:
-        account = await accounts.get_account(session, tenant_id, data.account_id, for_update=True)
-        await accounts.require_change(session, principal, account)
+        account = await accounts.get(ctx, data.account_id, lock=True, permission=Permission.ACCOUNTS_WRITE)
     if data.kind == TAKEOVER and account is None:
         raise validation_failed([FieldError(Msg("incident.takeover-needs-account"), "required", "/account_id")])
-    now = clock.now()
+    now = ctx.now()
     incident = Incident(
         id=uuid7(),
         tenant_id=tenant_id,
@@ -84,8 +77,8 @@ async def report(
         description=data.description,
         crime=data.crime,
         fake_url=data.fake_url,
-        state="open",
-        reported_by=principal.label,
+        state=IncidentState.OPEN,
+        reported_by=ctx.access.label,
         reported_at=now,
         created_at=now,
         updated_at=now,
@@ -97,7 +90,7 @@ async def report(
         if data.kind != "impersonation" or not data.fake_url:
             raise validation_failed([FieldError(Msg("incident.warning-needs-fake"), "required", "/fake_url")])
         warning = await accounts.publish_warning(
-            session, tenant_id, clock, principal, data.fake_url, None, data.title, "", pointer="/fake_url"
+            ctx, WarningCreate(url=data.fake_url, note_ja=data.title), pointer="/fake_url"
         )
         incident.warning_id = warning.id
     session.add(incident)
@@ -112,9 +105,8 @@ async def _contain_takeover(session: AsyncSession, account: Any, incident: Incid
     """A taken-over account is suspended at once (verification says so) and needs a new password."""
     if account.status == "active":
         await accounts.transition(session, account, "suspend", now, reason=f"incident:{incident.id}")
-    if PASSWORD_CHANGE_NEEDED not in account.attention_reasons:
-        account.attention_reasons = [*account.attention_reasons, PASSWORD_CHANGE_NEEDED]
-    account.needs_attention, account.updated_at = True, now
+    accounts.set_attention(account, AttentionReason.PASSWORD_CHANGE_NEEDED, on=True)
+    account.updated_at = now
     session.add(
         IncidentEntry(
             id=uuid7(), tenant_id=incident.tenant_id, incident_id=incident.id, happened_at=now, kind="action",
@@ -125,12 +117,10 @@ async def _contain_takeover(session: AsyncSession, account: Any, incident: Incid
     await session.flush()
 
 
-async def add_entry(
-    session: AsyncSession, incident: Incident, clock: Clock, principal: Principal, data: EntryCreate
-) -> IncidentEntry:
+async def add_entry(ctx: Ctx, incident: Incident, data: EntryCreate) -> IncidentEntry:
     if data.kind == "notified" and data.notified is None:
         raise validation_failed([FieldError(Msg("incident.notified-whom"), "required", "/notified")])
-    now = clock.now()
+    now = ctx.now()
     entry = IncidentEntry(
         id=uuid7(),
         tenant_id=incident.tenant_id,
@@ -139,26 +129,31 @@ async def add_entry(
         kind=data.kind,
         notified=data.notified if data.kind == "notified" else None,
         note=data.note,
-        recorded_by=principal.label,
+        recorded_by=ctx.access.label,
         created_at=now,
     )
-    session.add(entry)
+    ctx.session.add(entry)
     incident.updated_at = now
-    await session.flush()
+    await ctx.session.flush()
     return entry
 
 
-async def resolve(session: AsyncSession, incident: Incident, clock: Clock, resolution: str) -> None:
-    if incident.state != "open":
+async def resolve(ctx: Ctx, incident: Incident, resolution: str) -> None:
+    if incident.state != IncidentState.OPEN:
         raise ProblemError(
             "conflict",
             Msg("conflict.incident-resolved"),
             extensions={"reason": "illegal-transition", "current_state": incident.state},
         )
-    now = clock.now()
-    incident.state, incident.resolved_at, incident.resolution, incident.updated_at = "resolved", now, resolution, now
-    await session.flush()
-    await _event(session, incident, "incident.resolved", now)
+    now = ctx.now()
+    incident.state, incident.resolved_at, incident.resolution, incident.updated_at = (
+        IncidentState.RESOLVED,
+        now,
+        resolution,
+        now,
+    )
+    await ctx.session.flush()
+    await _event(ctx.session, incident, "incident.resolved", now)
 
 
 async def _event(session: AsyncSession, incident: Incident, kind: str, now: dt.datetime) -> None:

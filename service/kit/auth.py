@@ -2,9 +2,8 @@
 
 The authentication middleware turns `Authorization: Bearer …` into a `Principal`, or a 401:
 `koshiki_…` API tokens are looked up by hash (one SECURITY DEFINER call), anything else must be
-an access JWT this service signed. Guards check permissions from the matrix. Tenant access is
-checked by the tenant dependency (`service.kit.deps`): a caller reaches only its own tenant, a
-platform operator any tenant it names.
+an access JWT this service signed. What the caller may do is decided by the request's one access
+object (`service.kit.access`).
 """
 
 from __future__ import annotations
@@ -12,12 +11,10 @@ from __future__ import annotations
 import functools
 import ipaddress
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
 from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import Receive, Scope, Send
 from sqlalchemy import text
@@ -28,7 +25,7 @@ from service.kit.credentials import API_TOKEN_PREFIX, api_token_checksum_ok, has
 from service.kit.db import Database
 from service.kit.errors import Msg, ProblemError
 from service.kit.jwt import InvalidToken, KeyRing
-from service.kit.permissions import Role, effective_permissions
+from service.kit.permissions import Permission, Role, effective_permissions
 
 # Paths a user who must change their password may still use.
 PASSWORD_CHANGE_PATHS = frozenset({"/v1/me", "/v1/me/password", "/v1/auth/logout", "/v1/auth/logout-all"})
@@ -41,7 +38,7 @@ class Principal(msgspec.Struct, frozen=True):
     id: uuid.UUID
     roles: frozenset[Role]
     tenant_id: uuid.UUID | None
-    permissions: frozenset[str]
+    permissions: frozenset[Permission]
     label: str
     unit_id: uuid.UUID | None = None  # the unit a staff member belongs to (and heads, for a unit head)
     session_id: uuid.UUID | None = None  # the refresh-token family of a logged-in user
@@ -50,12 +47,6 @@ class Principal(msgspec.Struct, frozen=True):
     @property
     def is_platform(self) -> bool:
         return Role.PLATFORM_OPERATOR in self.roles
-
-    def can(self, permission: str) -> bool:
-        return permission in self.permissions
-
-    def has_role(self, role: Role) -> bool:
-        return role in self.roles
 
     def actor(self, client_ip: str | None) -> Actor:
         return Actor(self.kind, self.id, self.label, client_ip)
@@ -159,41 +150,3 @@ async def authenticate_access_token(keyring: KeyRing, token: str) -> Principal:
         )
     except (InvalidToken, ValueError, KeyError, TypeError) as exc:
         raise unauthorized() from exc
-
-
-# Guards are coroutines: Litestar runs a plain function guard in a worker thread, a hop that cost
-# every request more than the check itself (bench/register.py).
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
-
-
-def requires(permission: str) -> Guard:
-    """A guard: the caller must hold `permission` (from the matrix, narrowed by token scopes)."""
-
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal = connection.user
-        if not isinstance(principal, Principal) or not principal.can(permission):
-            raise ProblemError(
-                "forbidden",
-                Msg("detail.forbidden", {"permission": permission}),
-                extensions={"required_permission": permission},
-            )
-
-    guard.__name__ = f"requires_{permission.replace(':', '_')}"
-    return guard
-
-
-async def platform_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    principal = connection.user
-    if not isinstance(principal, Principal) or not principal.is_platform:
-        raise ProblemError(
-            "forbidden",
-            Msg("detail.forbidden", {"permission": "platform"}),
-            extensions={"required_permission": "platform"},
-        )
-
-
-async def users_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """For endpoints about a person (their password, their sessions): not for API tokens."""
-    principal = connection.user
-    if not isinstance(principal, Principal) or principal.kind != "user":
-        raise ProblemError("forbidden", Msg("detail.users-only"), extensions={"reason": "users-only"})

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, Text, text
 from sqlalchemy.dialects.postgresql import INET
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from service.kit.clock import Clock, SystemClock
@@ -59,6 +60,32 @@ class InetText(TypeDecorator[str]):
 
     def process_result_value(self, value: Any, dialect: Any) -> str | None:
         return None if value is None else str(value)
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+class StateType(TypeDecorator[E]):
+    """A text column holding one of a StrEnum's values (its migration's CHECK constraint lists the
+    same values; tests/kit/test_schema.py keeps the two equal), read back as the enum member."""
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, states: type[E]) -> None:
+        super().__init__()
+        self.states = states
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else self.states(value).value
+
+    def process_result_value(self, value: Any, dialect: Any) -> E | None:
+        return None if value is None else self.states(value)
+
+
+def state_column(states: type[E], **kwargs: Any) -> Any:
+    """`mapped_column` for a state: `status: Mapped[AccountStatus] = state_column(AccountStatus, default=…)`."""
+    return mapped_column(StateType(states), **kwargs)
 
 
 class Base(DeclarativeBase):

@@ -1,4 +1,6 @@
-"""Request-scoped dependencies: the unit of work, the clock, the caller, and the tenant acted on."""
+"""Request-scoped dependencies, declared once for the whole app: the unit of work, the clock, the
+caller's access, and the context services work in. (The tenant acted on, `current_tenant_id`, is
+provided by the tenants domain: `service.tenants.routes.provide_current_tenant`.)"""
 
 from __future__ import annotations
 
@@ -9,15 +11,13 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.kit.access import check_standing
+from service.kit.access import Access, access_of
 from service.kit.auth import Principal
 from service.kit.clock import Clock
-from service.kit.db import Database, set_platform, set_tenant
-from service.kit.errors import not_found, unauthorized_problem
+from service.kit.context import Ctx
+from service.kit.db import Database, set_platform
 
 
 async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
@@ -36,22 +36,31 @@ def provide_clock(state: State) -> Clock:
     return clock
 
 
-def provide_principal(request: Request[Any, Any, Any]) -> Principal:
-    principal = request.scope.get("user")
-    if not isinstance(principal, Principal):
-        raise unauthorized_problem()
-    return principal
+def provide_access(request: Request[Any, Any, Any]) -> Access:
+    """The request's one access object (the guards used it already)."""
+    return access_of(request)
+
+
+def provide_principal(access: NamedDependency[Access]) -> Principal:
+    return access.principal
 
 
 async def provide_home_session(
-    principal: NamedDependency[Principal], db_session: NamedDependency[AsyncSession]
+    access: NamedDependency[Access], db_session: NamedDependency[AsyncSession]
 ) -> AsyncSession:
     """A session scoped to the caller's own home: its tenant, or the platform for an operator."""
-    if principal.tenant_id is None:
-        await set_platform(db_session)
-    else:
-        await set_tenant(db_session, principal.tenant_id)
+    await access.enter_home(db_session)
     return db_session
+
+
+def provide_ctx(
+    db_session: NamedDependency[AsyncSession],
+    current_tenant_id: NamedDependency[uuid.UUID],
+    clock: NamedDependency[Clock],
+    access: NamedDependency[Access],
+) -> Ctx:
+    """What a service of a tenant route works in: the unit of work, the tenant entered, the clock, the caller."""
+    return Ctx(db_session, current_tenant_id, clock, access)
 
 
 async def provide_platform_session(db_session: NamedDependency[AsyncSession]) -> AsyncSession:
@@ -59,36 +68,12 @@ async def provide_platform_session(db_session: NamedDependency[AsyncSession]) ->
     return db_session
 
 
-async def provide_tenant_id(
-    request: Request[Any, Any, Any],
-    tenant_id: FromPath[uuid.UUID],
-    principal: NamedDependency[Principal],
-    db_session: NamedDependency[AsyncSession],
-    clock: NamedDependency[Clock],
-) -> uuid.UUID:
-    """Enter the tenant named in the path, if the caller may.
-
-    A caller outside the tenant gets the same 404 as for a tenant that does not exist, so ids
-    cannot be probed. Row-level security is scoped to the tenant from here on.
-    """
-    from service.tenants.models import Tenant
-
-    if not principal.is_platform and principal.tenant_id != tenant_id:
-        raise not_found("tenant")
-    await set_tenant(db_session, tenant_id)
-    await check_standing(db_session, principal, clock, request)
-    if principal.is_platform:
-        found = await db_session.scalar(select(Tenant.id).where(Tenant.id == tenant_id))
-        if found is None:
-            raise not_found("tenant")
-    return tenant_id
-
-
 DEPENDENCIES: dict[str, Provide] = {
     "db_session": Provide(provide_db_session),
     "clock": Provide(provide_clock, sync_to_thread=False),
+    "access": Provide(provide_access, sync_to_thread=False),
     "principal": Provide(provide_principal, sync_to_thread=False),
+    "ctx": Provide(provide_ctx, sync_to_thread=False),
     "platform_session": Provide(provide_platform_session),
     "platform_or_tenant_session": Provide(provide_home_session),
-    "current_tenant_id": Provide(provide_tenant_id),
 }

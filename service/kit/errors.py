@@ -1,34 +1,20 @@
 """RFC 9457 problem details: one shape for every error the API can answer.
 
 Code raises `ProblemError` (or one of its helpers); anything else that escapes a handler is mapped
-here too, so an unknown route, a bad token, a lost database and a crash all answer alike.
+by `service.kit.problems`, so an unknown route, a bad token, a lost database and a crash all
+answer alike.
 Each problem type has a stable `type` URI documented in the README and declared in OpenAPI.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from litestar import Request, Response
-from litestar.exceptions import (
-    HTTPException,
-    MethodNotAllowedException,
-    NotAuthorizedException,
-    NotFoundException,
-    PermissionDeniedException,
-    ValidationException,
-)
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.orm.exc import StaleDataError
 
-from service.kit.i18n import Lang, negotiate, text
-from service.kit.requestid import current_request_id
-
-log = logging.getLogger("koshiki.errors")
+from service.kit.i18n import Lang, text
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:koshiki:problem:"
@@ -62,17 +48,17 @@ class Msg:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def render(self, lang: Lang) -> str:
-        return text(self.key, lang, **{k: _resolve(v, lang) for k, v in self.params.items()})
+        return text(self.key, lang, **{k: resolve_messages(v, lang) for k, v in self.params.items()})
 
 
-def _resolve(value: Any, lang: Lang) -> Any:
+def resolve_messages(value: Any, lang: Lang) -> Any:
     """Messages anywhere in a value (extensions may carry lists of them), in the caller's language."""
     if isinstance(value, Msg):
         return value.render(lang)
     if isinstance(value, dict):
-        return {k: _resolve(v, lang) for k, v in value.items()}
+        return {k: resolve_messages(v, lang) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_resolve(v, lang) for v in value]
+        return [resolve_messages(v, lang) for v in value]
     return value
 
 
@@ -158,96 +144,3 @@ class ProblemBody(msgspec.Struct, omit_defaults=True):
     instance: str | None = None
     request_id: str | None = None
     errors: list[dict[str, Any]] | None = None
-
-
-def problem_response(request: Request[Any, Any, Any], exc: ProblemError) -> Response[dict[str, Any]]:
-    lang = negotiate(request.headers.get("accept-language"))
-    body: dict[str, Any] = {
-        "type": TYPE_PREFIX + exc.problem,
-        "title": text(f"title.{exc.problem}", lang),
-        "status": exc.status,
-        "instance": request.url.path,
-        "request_id": current_request_id(),
-    }
-    if exc.detail is not None:
-        body["detail"] = exc.detail.render(lang)
-    if exc.errors:
-        body["errors"] = [e.render(lang) for e in exc.errors]
-    body.update(_resolve(exc.extensions, lang))
-    headers = {"Content-Language": lang, **exc.headers}
-    return Response(content=body, status_code=exc.status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
-
-
-def _from_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> ProblemError:
-    """Litestar's own exceptions, mapped onto our problem types."""
-    # Imported here: validation needs the route's data type, which only the request knows.
-    from service.kit.validation import problem_from_validation_exception
-
-    status = exc.status_code
-    headers = dict(exc.headers or {})
-    if isinstance(exc, ValidationException):
-        return problem_from_validation_exception(request, exc)
-    if isinstance(exc, NotFoundException):
-        return ProblemError("not-found", Msg("detail.not-found-route"))
-    if isinstance(exc, MethodNotAllowedException):
-        allowed = headers.get("Allow") or headers.get("allow") or ""
-        return ProblemError(
-            "method-not-allowed",
-            Msg("detail.method-not-allowed", {"method": request.method, "allowed": allowed}),
-            headers={"Allow": allowed} if allowed else None,
-        )
-    if isinstance(exc, NotAuthorizedException):
-        return ProblemError("unauthorized", Msg("detail.unauthorized-missing"), headers={"WWW-Authenticate": "Bearer"})
-    if isinstance(exc, PermissionDeniedException):
-        return ProblemError("forbidden")
-    if status == 413:
-        return ProblemError("payload-too-large", Msg("detail.payload-too-large", {"limit": _body_limit(request)}))
-    if status == 415:
-        return ProblemError("unsupported-media-type")
-    if status == 400:
-        # Litestar raises a plain 400 for a body it cannot decode.
-        return ProblemError("malformed-body", Msg("detail.malformed-json"))
-    if status == 429:
-        return ProblemError("too-many-requests", headers=headers)
-    if status == 503:
-        return ProblemError("service-unavailable", headers=headers)
-    if status >= 500:
-        return _internal_error(request, exc)
-    return ProblemError("bad-request", Msg("detail.bad-request", {"reason": exc.detail}))
-
-
-def _body_limit(request: Request[Any, Any, Any]) -> int:
-    limit = request.route_handler.resolve_request_max_body_size()
-    return int(limit) if isinstance(limit, int) else 0
-
-
-def _internal_error(request: Request[Any, Any, Any], exc: BaseException) -> ProblemError:
-    log.error(
-        "unhandled error",
-        exc_info=(type(exc), exc, exc.__traceback__),
-        extra={"method": request.method, "path": request.url.path},
-    )
-    return ProblemError("internal-error", Msg("detail.internal-error", {"request_id": current_request_id()}))
-
-
-def exception_to_problem(request: Request[Any, Any, Any], exc: Exception) -> ProblemError:
-    if isinstance(exc, ProblemError):
-        return exc
-    if isinstance(exc, HTTPException):
-        return _from_http_exception(request, exc)
-    if isinstance(exc, StaleDataError):
-        return ProblemError("precondition-failed", Msg("detail.precondition-failed", {"etag": "?"}))
-    if isinstance(exc, IntegrityError):
-        log.warning("integrity error answered as 409: %s", exc.orig)
-        return ProblemError("conflict", Msg("detail.conflict-generic"))
-    if isinstance(exc, OperationalError | InterfaceError | ConnectionError | OSError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    ):
-        log.error("database unavailable: %s", exc)
-        return ProblemError("service-unavailable", Msg("detail.database-unavailable"), headers={"Retry-After": "5"})
-    return _internal_error(request, exc)
-
-
-def handle_exception(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
-    """The single exception handler registered on the app."""
-    return problem_response(request, exception_to_problem(request, exc))

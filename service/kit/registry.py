@@ -15,12 +15,9 @@ import dataclasses
 import enum
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
-
-if TYPE_CHECKING:
-    from service.kit.hooks import Hook
 
 P = TypeVar("P")
 
@@ -88,7 +85,8 @@ class Registry:
         self.event_types: dict[str, EventTypeSpec] = {}
         self.recipients: dict[str, Recipients] = {}
         self.standing: dict[str, Callable[..., Awaitable[Any]]] = {}
-        self.subscribers: defaultdict[Hook[Any], list[Callable[[Any], Awaitable[None]]]] = defaultdict(list)
+        self.scopes: dict[str, Callable[..., Awaitable[Any]]] = {}
+        self.subscribers: defaultdict[Hook[Any], list[Callable[[Any], Awaitable[object]]]] = defaultdict(list)
         self.listeners: list[Listener] = []
         self._checks: list[Callable[[Registry], Iterable[str]]] = []
         self._required_actors: dict[str, str] = {}
@@ -141,10 +139,20 @@ class Registry:
             self.recipients[name] = recipients
 
     def standing_rule(self, role: str, rule: Callable[..., Awaitable[Any]]) -> None:
-        """What decides, on every request, whether a caller of `role` may act in its tenant at all."""
+        """What decides, on entering the tenant (every request), whether a caller of `role` may act
+        there at all, and where: returns its Scope, or raises the no-standing problem."""
+        if role in self.standing or role in self.scopes:
+            self._problems.append(f"the reach of role {role!r} is declared twice")
         self.standing[role] = rule
 
-    def subscribe(self, hook: Hook[P], subscriber: Callable[[P], Awaitable[None]]) -> None:
+    def scope_rule(self, role: str, rule: Callable[..., Awaitable[Any]]) -> None:
+        """Where a caller of `role` reaches inside its tenant (a Scope), asked only when a decision
+        about a thing needs it."""
+        if role in self.standing or role in self.scopes:
+            self._problems.append(f"the reach of role {role!r} is declared twice")
+        self.scopes[role] = rule
+
+    def subscribe(self, hook: Hook[P], subscriber: Callable[[P], Awaitable[object]]) -> None:
         """Run `subscriber` inside the unit of work that publishes `hook`'s fact."""
         self.subscribers[hook].append(subscriber)
 
@@ -216,3 +224,29 @@ def current() -> Registry:
             "(the API, `koshiki worker`, `koshiki scheduler` and the CLI all do)"
         )
     return _current
+
+
+# ---- in-transaction domain hooks ----------------------------------------------------------------
+#
+# How one domain reacts to another's fact without calling upward. The domain that owns a fact
+# declares a `Hook` in its `hooks.py` and publishes it where the fact happens; a domain that must
+# react subscribes in its `tasks.register()` (the bootstrap wires it). Subscribers run one after
+# another inside the publisher's unit of work: the reaction commits or rolls back with the fact,
+# and an error in a subscriber fails the request or the actor that published it.
+
+
+class Hook(Generic[P]):
+    """A named fact with a payload of type P (a small frozen dataclass carrying the session)."""
+
+    __slots__ = ("description", "name")
+
+    def __init__(self, name: str, description: str) -> None:
+        self.name = name
+        self.description = description
+
+    async def publish(self, fact: P) -> None:
+        for subscriber in current().subscribers.get(self, ()):
+            await subscriber(fact)
+
+    def __repr__(self) -> str:
+        return f"Hook({self.name!r})"

@@ -1,7 +1,9 @@
 """The base of tenant-owned repositories: the tenant filter is added here, once.
 
-Row-level security would hide other tenants' rows anyway; the explicit filter is the first line
-of defence and lets the planner use the (tenant_id, …) indexes.
+Queries live in repositories (one module per domain, `<domain>/repository.py`); services call
+them and routes call services. Every query of a tenant-owned table starts from `select()`, which
+adds `tenant_id = …`. Row-level security would hide other tenants' rows anyway; the explicit
+filter is the first line of defence and lets the planner use the (tenant_id, …) indexes.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.db import Base
+from service.kit.errors import not_found
 
 M = TypeVar("M", bound=Base)
 
 
 class TenantRepository(Generic[M]):
     model: ClassVar[type[Any]]
+    resource: ClassVar[str]  # the 404's word for it: i18n `resource.<name>`
 
     def __init__(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
         self.session = session
@@ -32,6 +36,13 @@ class TenantRepository(Generic[M]):
         if for_update:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def get_or_404(self, id_: uuid.UUID, *, lock: bool = False, pointer: str | None = None) -> M:
+        """The row, or the 404 of its kind (another tenant's id finds nothing, as an unknown one)."""
+        row = await self.get(id_, for_update=lock)
+        if row is None:
+            raise not_found(self.resource, pointer)
+        return row
 
     async def page(self, query: Select[M], after: uuid.UUID | None, limit: int) -> tuple[list[M], bool]:
         """Rows after `after` in id order (ids are time-ordered), and whether more follow."""

@@ -9,15 +9,13 @@ import msgspec
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts import service as accounts
-from service.kit.auth import Principal, requires
-from service.kit.clock import Clock
+from service.kit.access import requires
+from service.kit.context import Ctx
 from service.kit.http import problems
+from service.kit.permissions import Permission
 from service.monitoring import service
-from service.monitoring.models import AccountReview, MonitoringRecord
 from service.monitoring.schemas import MonitoringCreate, MonitoringRead, ReviewCreate, ReviewKind, ReviewRead
 
 
@@ -29,26 +27,20 @@ class MonitoringController(Controller):
         "/",
         operation_id="recordMonitoring",
         summary="Record a look at the account's posts and comments, and what it found",
-        guards=[requires("accounts:write")],
+        guards=[requires(Permission.ACCOUNTS_WRITE)],
         responses=problems(401, 403, 404, 409, 413, 415, 422),
     )
     async def record(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         account_id: FromPath[uuid.UUID],
         data: JSONBody[MonitoringCreate],
-        db_session: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        clock: NamedDependency[Clock],
     ) -> Response[MonitoringRead]:
         """Restarts the tenant's monitoring period (daily, weekly, monthly) and clears an overdue flag."""
-        account = await accounts.get_account(db_session, current_tenant_id, account_id, for_update=True)
-        await accounts.require_change(db_session, principal, account)
+        account = await accounts.get(ctx, account_id, lock=True)
         record = await service.record_monitoring(
-            db_session,
+            ctx,
             account,
-            clock,
-            principal,
             issues_found=data.issues_found,
             findings=data.findings,
             monitored_on=data.monitored_on,
@@ -59,22 +51,16 @@ class MonitoringController(Controller):
         "/",
         operation_id="listMonitoring",
         summary="The account's monitoring records, newest first",
-        guards=[requires("accounts:read")],
+        guards=[requires(Permission.RECORDS_READ)],
         responses=problems(401, 403, 404),
     )
     async def list_(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         account_id: FromPath[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
     ) -> list[MonitoringRead]:
-        await accounts.get_account(db_session, current_tenant_id, account_id)
-        rows = await db_session.execute(
-            select(MonitoringRecord)
-            .where(MonitoringRecord.tenant_id == current_tenant_id, MonitoringRecord.account_id == account_id)
-            .order_by(MonitoringRecord.monitored_on.desc(), MonitoringRecord.id.desc())
-        )
-        return [msgspec.convert(r, MonitoringRead, from_attributes=True) for r in rows.scalars()]
+        records = await service.records_of(ctx, await accounts.get(ctx, account_id))
+        return [msgspec.convert(r, MonitoringRead, from_attributes=True) for r in records]
 
 
 class ReviewController(Controller):
@@ -85,27 +71,21 @@ class ReviewController(Controller):
         "/",
         operation_id="recordReview",
         summary="Record a periodic review: against the account's targets (PDCA), or of its security settings",
-        guards=[requires("accounts:write")],
+        guards=[requires(Permission.ACCOUNTS_WRITE)],
         responses=problems(401, 403, 404, 409, 413, 415, 422),
     )
     async def record(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         account_id: FromPath[uuid.UUID],
         data: JSONBody[ReviewCreate],
-        db_session: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        clock: NamedDependency[Clock],
     ) -> Response[ReviewRead]:
         """Restarts that kind's interval (renewal.periodic_review, security.settings_review) and
         clears its "due" flag."""
-        account = await accounts.get_account(db_session, current_tenant_id, account_id, for_update=True)
-        await accounts.require_change(db_session, principal, account)
+        account = await accounts.get(ctx, account_id, lock=True)
         review = await service.record_review(
-            db_session,
+            ctx,
             account,
-            clock,
-            principal,
             kind=data.kind,
             action_needed=data.action_needed,
             findings=data.findings,
@@ -117,21 +97,14 @@ class ReviewController(Controller):
         "/",
         operation_id="listReviews",
         summary="The account's periodic reviews, newest first",
-        guards=[requires("accounts:read")],
+        guards=[requires(Permission.RECORDS_READ)],
         responses=problems(401, 403, 404, 422),
     )
     async def list_(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         account_id: FromPath[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
         kind: FromQuery[ReviewKind | None] = None,
     ) -> list[ReviewRead]:
-        await accounts.get_account(db_session, current_tenant_id, account_id)
-        query = select(AccountReview).where(
-            AccountReview.tenant_id == current_tenant_id, AccountReview.account_id == account_id
-        )
-        if kind is not None:
-            query = query.where(AccountReview.kind == kind)
-        rows = await db_session.execute(query.order_by(AccountReview.reviewed_on.desc(), AccountReview.id.desc()))
-        return [msgspec.convert(r, ReviewRead, from_attributes=True) for r in rows.scalars()]
+        reviews = await service.reviews_of(ctx, await accounts.get(ctx, account_id), kind)
+        return [msgspec.convert(r, ReviewRead, from_attributes=True) for r in reviews]

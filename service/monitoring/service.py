@@ -26,25 +26,25 @@ import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts import service as accounts
-from service.accounts.models import Account
+from service.accounts.hooks import AccountOpened, PostRecorded
+from service.accounts.models import IN_SERVICE, Account, AttentionReason
 from service.deadlines.models import Deadline
 from service.deadlines.service import cancel, schedule
 from service.events.service import emit
-from service.kit.auth import Principal
+from service.guidelines import service as guidelines
 from service.kit.calendar import add_months, start_of_day
-from service.kit.clock import Clock, local_today
+from service.kit.clock import local_today
+from service.kit.context import Ctx
 from service.kit.ids import uuid7
+from service.kit.permissions import Permission
 from service.monitoring.models import AccountReview, MonitoringDeadline, MonitoringRecord
+from service.monitoring.repository import MonitoringRepository, ReviewsRepository
 from service.tenants.models import Tenant
 from service.tenants.service import tenant_of
 
-MONITORING_OVERDUE = "monitoring_overdue"
-INACTIVE = "inactive"
-LIVE = ("active", "suspended", "closing")
 NOTICE_TIME = dt.time(9, 0)
 # A review kind -> (configuration section, rule, the flag that switches it on).
 REVIEWS = {
@@ -71,11 +71,7 @@ def next_look(frequency: str, since: dt.date) -> dt.date | None:
 
 
 async def _last_look(session: AsyncSession, account: Account) -> dt.date | None:
-    last = await session.scalar(
-        select(func.max(MonitoringRecord.monitored_on)).where(
-            MonitoringRecord.tenant_id == account.tenant_id, MonitoringRecord.account_id == account.id
-        )
-    )
+    last = await MonitoringRepository(session, account.tenant_id).last_look(account.id)
     return last or account.opened_on
 
 
@@ -147,13 +143,7 @@ async def schedule_inactivity(
 
 
 async def _last_review(session: AsyncSession, account: Account, kind: str) -> dt.date | None:
-    last = await session.scalar(
-        select(func.max(AccountReview.reviewed_on)).where(
-            AccountReview.tenant_id == account.tenant_id,
-            AccountReview.account_id == account.id,
-            AccountReview.kind == kind,
-        )
-    )
+    last = await ReviewsRepository(session, account.tenant_id).last_review(account.id, kind)
     return last or account.opened_on
 
 
@@ -166,7 +156,9 @@ async def schedule_review(
     await _reschedule(session, account, tenant, f"{kind}.due", since, due_on, now)
 
 
-async def account_opened(session: AsyncSession, account: Account, config: dict[str, Any], now: dt.datetime) -> None:
+async def account_opened(fact: AccountOpened) -> None:
+    """An account opens: its monitoring, inactivity and review periods start counting."""
+    session, account, config, now = fact.session, fact.account, fact.config, fact.now
     tenant = await tenant_of(session, account.tenant_id)
     await schedule_monitoring(session, account, tenant, config, now)
     await schedule_inactivity(session, account, tenant, config, now)
@@ -174,25 +166,26 @@ async def account_opened(session: AsyncSession, account: Account, config: dict[s
         await schedule_review(session, account, tenant, config, kind, now)
 
 
-async def post_recorded(session: AsyncSession, account: Account, clock: Clock) -> None:
+async def post_recorded(fact: PostRecorded) -> None:
     """A post: the account is active again, and the inactivity count starts over."""
-    accounts.set_attention(account, INACTIVE, on=False)
+    session, account, clock = fact.session, fact.account, fact.clock
+    accounts.set_attention(account, AttentionReason.INACTIVE, on=False)
     tenant = await tenant_of(session, account.tenant_id)
-    _, config = await accounts.config_in_force(session, account.tenant_id, clock)
+    _, config = await guidelines.in_force_today(session, account.tenant_id, clock)
     await schedule_inactivity(session, account, tenant, config or {}, clock.now())
 
 
 async def record_monitoring(
-    session: AsyncSession,
+    ctx: Ctx,
     account: Account,
-    clock: Clock,
-    principal: Principal,
     *,
     issues_found: bool,
     findings: str,
     monitored_on: dt.date | None,
 ) -> MonitoringRecord:
-    if account.status not in LIVE:
+    await ctx.access.require(Permission.ACCOUNTS_WRITE, on=account)
+    session, clock = ctx.session, ctx.clock
+    if account.status not in IN_SERVICE:
         raise accounts.illegal(account.status, "record_monitoring")
     tenant, day = await accounts.day_of_record(session, account, clock, monitored_on, "/monitored_on")
     today = local_today(clock, tenant.time_zone)
@@ -204,33 +197,33 @@ async def record_monitoring(
         monitored_on=day,
         issues_found=issues_found,
         findings=findings,
-        recorded_by=principal.label,
+        recorded_by=ctx.access.label,
         created_at=now,
     )
     session.add(record)
     looked_at = now if day == today else start_of_day(day, tenant.time_zone)
     if account.last_monitored_at is None or looked_at > account.last_monitored_at:
         account.last_monitored_at = looked_at
-    accounts.set_attention(account, MONITORING_OVERDUE, on=False)
+    accounts.set_attention(account, AttentionReason.MONITORING_OVERDUE, on=False)
     account.updated_at = now
     await session.flush()
-    _, config = await accounts.config_in_force(session, account.tenant_id, clock)
+    _, config = await guidelines.in_force_today(session, account.tenant_id, clock)
     await schedule_monitoring(session, account, tenant, config or {}, now)
     return record
 
 
 async def record_review(
-    session: AsyncSession,
+    ctx: Ctx,
     account: Account,
-    clock: Clock,
-    principal: Principal,
     *,
     kind: str,
     action_needed: bool,
     findings: str,
     reviewed_on: dt.date | None,
 ) -> AccountReview:
-    if account.status not in LIVE:
+    await ctx.access.require(Permission.ACCOUNTS_WRITE, on=account)
+    session, clock = ctx.session, ctx.clock
+    if account.status not in IN_SERVICE:
         raise accounts.illegal(account.status, "record_review")
     tenant, day = await accounts.day_of_record(session, account, clock, reviewed_on, "/reviewed_on")
     now = clock.now()
@@ -242,14 +235,14 @@ async def record_review(
         reviewed_on=day,
         action_needed=action_needed,
         findings=findings,
-        recorded_by=principal.label,
+        recorded_by=ctx.access.label,
         created_at=now,
     )
     session.add(review)
-    accounts.set_attention(account, f"{kind}_due", on=False)
+    accounts.set_attention(account, AttentionReason(f"{kind}_due"), on=False)
     account.updated_at = now
     await session.flush()
-    _, config = await accounts.config_in_force(session, account.tenant_id, clock)
+    _, config = await guidelines.in_force_today(session, account.tenant_id, clock)
     await schedule_review(session, account, tenant, config or {}, kind, now)
     return review
 
@@ -259,17 +252,17 @@ async def record_review(
 
 async def monitoring_due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
-    if account.status not in LIVE:
+    if account.status not in IN_SERVICE:
         return
     tenant = await tenant_of(session, account.tenant_id)
     today = now.astimezone(ZoneInfo(tenant.time_zone)).date()
-    _, config = await accounts.config_on(session, account.tenant_id, today)
+    _, config = await guidelines.in_force_on(session, account.tenant_id, today)
     frequency = (config or {}).get("monitoring", {}).get("frequency", "none")
     since = await _last_look(session, account)
     due = next_look(frequency, since) if since else None
     if due is None or due > today:
         return  # looked at since, or no longer asked for
-    accounts.set_attention(account, MONITORING_OVERDUE, on=True)
+    accounts.set_attention(account, AttentionReason.MONITORING_OVERDUE, on=True)
     account.updated_at = now
     await session.flush()
     await _event(session, account, "monitoring.due", now, since=since.isoformat() if since else "", frequency=frequency)
@@ -277,16 +270,16 @@ async def monitoring_due(session: AsyncSession, deadline: Deadline, now: dt.date
 
 async def inactivity_check(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
-    if account.status not in LIVE:
+    if account.status not in IN_SERVICE:
         return
     tenant = await tenant_of(session, account.tenant_id)
     today = now.astimezone(ZoneInfo(tenant.time_zone)).date()
-    _, config = await accounts.config_on(session, account.tenant_id, today)
+    _, config = await guidelines.in_force_on(session, account.tenant_id, today)
     days = (config or {}).get("inactivity", {}).get("threshold_days")
     since = _last_activity(account, tenant.time_zone)
     if not days or since is None or since + dt.timedelta(days=int(days)) > today:
         return  # posted since, or no longer asked for
-    accounts.set_attention(account, INACTIVE, on=True)
+    accounts.set_attention(account, AttentionReason.INACTIVE, on=True)
     account.updated_at = now
     await session.flush()
     await _event(session, account, "account.inactive", now, since=since.isoformat(), threshold_days=int(days))
@@ -295,16 +288,16 @@ async def inactivity_check(session: AsyncSession, deadline: Deadline, now: dt.da
 async def review_due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     kind = deadline.kind.removesuffix(".due")
     account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
-    if account.status not in LIVE:
+    if account.status not in IN_SERVICE:
         return
     tenant = await tenant_of(session, account.tenant_id)
     today = now.astimezone(ZoneInfo(tenant.time_zone)).date()
-    _, config = await accounts.config_on(session, account.tenant_id, today)
+    _, config = await guidelines.in_force_on(session, account.tenant_id, today)
     months = review_months(config or {}, kind)
     since = await _last_review(session, account, kind)
     if months is None or since is None or add_months(since, months) > today:
         return  # reviewed since, or no longer asked for
-    accounts.set_attention(account, f"{kind}_due", on=True)
+    accounts.set_attention(account, AttentionReason(f"{kind}_due"), on=True)
     account.updated_at = now
     await session.flush()
     await _event(session, account, "review.due", now, review=kind, deadline_kind=kind,
@@ -321,3 +314,11 @@ async def _event(session: AsyncSession, account: Account, kind: str, now: dt.dat
         data={"account_id": str(account.id), "subject_label": account.display_name, **data},
         now=now,
     )
+
+
+async def records_of(ctx: Ctx, account: Account) -> list[MonitoringRecord]:
+    return await MonitoringRepository(ctx.session, ctx.tenant_id).of_account(account.id)
+
+
+async def reviews_of(ctx: Ctx, account: Account, kind: str | None) -> list[AccountReview]:
+    return await ReviewsRepository(ctx.session, ctx.tenant_id).of_account(account.id, kind)

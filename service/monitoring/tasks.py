@@ -8,16 +8,17 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts import service as accounts
+from service.accounts.hooks import ACCOUNT_OPENED, POST_RECORDED
 from service.accounts.models import Account, AccountOperator
 from service.events.models import Event
+from service.guidelines import service as guidelines
+from service.identity.models import User
 from service.kit.permissions import Role
 from service.kit.registry import Registry
 from service.monitoring import service
 from service.monitoring.models import MonitoringDeadline
 from service.notifications.service import everyone, general_administrators, unit_heads
 from service.tenants.models import Unit
-from service.users.models import User
 
 
 async def responsible(session: AsyncSession, event: Event) -> list[User]:
@@ -29,7 +30,7 @@ async def responsible(session: AsyncSession, event: Event) -> list[User]:
     ).scalar_one_or_none()
     if account is None:
         return admins
-    _, config = await accounts.config_on(session, account.tenant_id, event.occurred_at.date())
+    _, config = await guidelines.in_force_on(session, account.tenant_id, event.occurred_at.date())
     role = (config or {}).get("monitoring", {}).get("responsible_role")
     people: list[User] = []
     if role == Role.UNIT_HEAD.value:
@@ -67,6 +68,8 @@ EVENTS = {
 
 def register(registry: Registry) -> None:
     registry.events(EVENTS, owner=__name__)
+    registry.subscribe(ACCOUNT_OPENED, service.account_opened)
+    registry.subscribe(POST_RECORDED, service.post_recorded)
     registry.hear(["monitoring.due"], responsible)
     registry.hear(["review.due"], administrators_and_unit_heads)
     registry.deadline_kinds(

@@ -13,8 +13,9 @@ from litestar.params import QueryParameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.kit.auth import requires
+from service.kit.access import requires
 from service.kit.http import DEFAULT_LIMIT, Cursor, Limit, Page, after_id, id_page, problems
+from service.kit.permissions import Permission
 from service.notifications.models import MailMessage
 
 
@@ -45,7 +46,7 @@ class MailController(Controller):
         "/",
         operation_id="listMail",
         summary="Mail to the tenant's people, newest first (the mailbox when there is no SMTP server)",
-        guards=[requires("mail:read")],
+        guards=[requires(Permission.MAIL_READ)],
         responses=problems(401, 403, 404, 422),
     )
     async def list_(

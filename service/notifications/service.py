@@ -8,7 +8,6 @@ message but before recording it will send it again.
 
 from __future__ import annotations
 
-import datetime as dt
 import smtplib
 import ssl
 import uuid
@@ -20,7 +19,9 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.events.hooks import Dispatch
 from service.events.models import Event
+from service.identity.models import User
 from service.kit import registry
 from service.kit.i18n import Lang
 from service.kit.ids import uuid7
@@ -29,7 +30,6 @@ from service.kit.queue import enqueue
 from service.notifications.templates import DEADLINE_LABELS, render
 from service.tenants.models import Tenant
 from service.tenants.service import tenant_of
-from service.users.models import User
 
 
 def everyone(*groups: list[User]) -> list[User]:
@@ -86,7 +86,8 @@ def template_values(event: Event, tenant: Tenant, user: User, lang: Lang) -> dic
     }
 
 
-async def queue_mail_for(session: AsyncSession, event: Event, now: dt.datetime) -> int:
+async def queue_mail_for(fact: Dispatch) -> int:
+    session, event, now = fact.session, fact.event, fact.now
     """Compose one message per recipient, in their language, and queue each for sending."""
     tenant = await tenant_of(session, event.tenant_id)
     chooser = registry.current().recipients.get(event.type, general_administrators)

@@ -8,10 +8,11 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.events.hooks import EVENT_DISPATCHED
 from service.kit.queue import runtime, work
 from service.kit.registry import Registry
 from service.notifications.models import MailMessage
-from service.notifications.service import SmtpSender
+from service.notifications.service import SmtpSender, queue_mail_for
 from service.notifications.templates import TEMPLATES
 
 
@@ -60,6 +61,7 @@ def _every_event_has_its_mail(registry: Registry) -> list[str]:
 
 
 def register(registry: Registry) -> None:
+    registry.subscribe(EVENT_DISPATCHED, queue_mail_for)
     registry.actor(send_mail, queue="mail", max_retries=8, on_dead=_mail_failed)
     registry.require_actor("send_mail", by="notifications.queue_mail_for")
     registry.check_with(_every_event_has_its_mail)

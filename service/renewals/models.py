@@ -37,3 +37,10 @@ class RenewalDeadline(StrEnum):
 
     REMINDER = "renewal.reminder"
     DUE = "renewal.due"
+
+
+class ContinuationDeadline(StrEnum):
+    """The tenant-wide deadline of the yearly continuation declaration, and its reminders."""
+
+    DEADLINE = "continuation_declaration"
+    REMINDER = "continuation_declaration.reminder"

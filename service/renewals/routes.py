@@ -10,12 +10,11 @@ from litestar import Controller, post
 from litestar import get as get_route
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.kit.auth import Principal, requires
-from service.kit.clock import Clock
+from service.kit.access import requires
+from service.kit.context import Ctx
 from service.kit.http import DEFAULT_LIMIT, Cursor, Limit, Page, after_id, id_page, problems
+from service.kit.permissions import Permission
 from service.renewals import service
 from service.renewals.models import ContinuationDeclaration
 from service.renewals.schemas import DeclarationRead, DeclarationState, Declare
@@ -46,74 +45,54 @@ class DeclarationController(Controller):
         "/",
         operation_id="listContinuationDeclarations",
         summary="Each account's continuation declaration, round by round, with filters",
-        guards=[requires("accounts:read")],
+        guards=[requires(Permission.RECORDS_READ)],
         responses=problems(401, 403, 404, 422),
     )
     async def list_(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[Ctx],
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
         due_on: FromQuery[dt.date | None] = None,
         state_filter: Annotated[DeclarationState | None, QueryParameter(name="state")] = None,
         account_id: FromQuery[uuid.UUID | None] = None,
     ) -> Page[DeclarationRead]:
-        query = select(ContinuationDeclaration).where(ContinuationDeclaration.tenant_id == current_tenant_id)
-        if due_on is not None:
-            query = query.where(ContinuationDeclaration.due_on == due_on)
-        if account_id is not None:
-            query = query.where(ContinuationDeclaration.account_id == account_id)
-        if state_filter == "declared":
-            query = query.where(ContinuationDeclaration.decision.is_not(None))
-        elif state_filter == "overdue":
-            query = query.where(
-                ContinuationDeclaration.decision.is_(None), ContinuationDeclaration.overdue_at.is_not(None)
-            )
-        elif state_filter == "pending":
-            query = query.where(
-                ContinuationDeclaration.decision.is_(None), ContinuationDeclaration.overdue_at.is_(None)
-            )
-        if (after := after_id(cursor)) is not None:
-            query = query.where(ContinuationDeclaration.id > after)
-        rows = list((await db_session.execute(query.order_by(ContinuationDeclaration.id).limit(limit + 1))).scalars())
-        return id_page(rows[:limit], len(rows) > limit, declaration_read)
+        rows, more = await service.list_declarations(
+            ctx, after_id(cursor), limit, due_on=due_on, account_id=account_id, state=state_filter
+        )
+        return id_page(rows, more, declaration_read)
 
     @get_route(
         "/{declaration_id:uuid}",
         operation_id="getContinuationDeclaration",
         summary="One account's declaration for one round",
-        guards=[requires("accounts:read")],
+        guards=[requires(Permission.RECORDS_READ)],
         responses=problems(401, 403, 404),
     )
     async def read(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         declaration_id: FromPath[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
     ) -> DeclarationRead:
-        return declaration_read(await service.get_declaration(db_session, current_tenant_id, declaration_id))
+        return declaration_read(await service.get_declaration(ctx, declaration_id))
 
     @post(
         "/{declaration_id:uuid}/declare",
         operation_id="declareContinuation",
         summary="Declare whether the account continues next fiscal year",
-        guards=[requires("accounts:write")],
+        guards=[requires(Permission.ACCOUNTS_WRITE)],
         status_code=200,
         responses=problems(401, 403, 404, 409, 413, 415, 422),
     )
     async def declare(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         declaration_id: FromPath[uuid.UUID],
         data: JSONBody[Declare],
-        db_session: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        clock: NamedDependency[Clock],
     ) -> DeclarationRead:
         """By the roles the configuration names (小山高専: the operations manager or an operator of
         the account), or a general administrator. Late is allowed and clears the overdue flag.
         "discontinue" submits a closure application ending with the fiscal year."""
-        declaration = await service.get_declaration(db_session, current_tenant_id, declaration_id, lock=True)
-        await service.declare(db_session, declaration, data.decision, data.note, clock, principal)
+        declaration = await service.get_declaration(ctx, declaration_id, lock=True)
+        await service.declare(ctx, declaration, data.decision, data.note)
         return declaration_read(declaration)

@@ -1,7 +1,9 @@
 """Renewals: every live account answers each year whether it continues (継続希望, 小山高専 §4七).
 
 A round is the tenant's declaration deadline of one year (小山高専: 31 March, for the fiscal year
-after). When the tenant's deadline is scheduled (a configuration recorded, or the previous round
+after): a deadline at the end of its day in the tenant's time zone, with reminders at 09:00 on each
+configured day before it, derived again whenever the configuration changes and, when it passes,
+for the following year. When the tenant's deadline is scheduled (a configuration recorded, or the previous round
 ending), the round opens: each active or suspended account gets a declaration row, reminder
 deadlines at the configured points and a deadline of its own, all in set-based statements. An
 account opened later joins the open round. A reminder reaches the account's declarers only while
@@ -17,62 +19,29 @@ import uuid
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts import service as accounts
-from service.accounts.models import Account
+from service.accounts.hooks import AccountOpened
+from service.accounts.models import CONTINUING, Account, AttentionReason
+from service.applications import service as applications
+from service.applications.schemas import ApplicationCreate
 from service.deadlines.models import Deadline
-from service.deadlines.service import cancel
+from service.deadlines.service import cancel, next_pending_payload, schedule
 from service.events.service import emit
-from service.kit.auth import Principal
-from service.kit.calendar import end_of_day, fiscal_year, fiscal_year_end
-from service.kit.clock import Clock
-from service.kit.errors import Msg, ProblemError, conflict, not_found
-from service.kit.permissions import Role
-from service.renewals.models import ContinuationDeclaration, RenewalDeadline
+from service.guidelines import service as guidelines
+from service.guidelines.hooks import GuidelineChanged
+from service.guidelines.repository import GuidelineRepository
+from service.kit.calendar import end_of_day, fiscal_year, fiscal_year_end, next_yearly
+from service.kit.context import Ctx
+from service.kit.errors import Msg, conflict
+from service.kit.permissions import Permission
+from service.renewals.models import ContinuationDeadline, ContinuationDeclaration, RenewalDeadline
+from service.renewals.repository import DeclarationsRepository
 from service.tenants.service import tenant_of
 
 KINDS = (RenewalDeadline.REMINDER, RenewalDeadline.DUE)
-ATTENTION = "renewal_overdue"
-LIVE = ("active", "suspended")  # a closing account is ending; it answers for no next year
 REMINDER_TIME = dt.time(9, 0)
-
-_OPEN_DECLARATIONS = text(
-    """
-    INSERT INTO continuation_declarations (id, tenant_id, account_id, due_on, created_at, updated_at)
-    SELECT gen_random_uuid(), a.tenant_id, a.id, :due_on, :now, :now
-      FROM accounts a
-     WHERE a.tenant_id = :tenant AND a.status IN ('active', 'suspended')
-       AND (CAST(:account AS uuid) IS NULL OR a.id = CAST(:account AS uuid))
-    ON CONFLICT (tenant_id, account_id, due_on) DO NOTHING
-    """
-)
-# Each unanswered declaration of the round × each (kind, time, key) of the round's schedule.
-_OPEN_DEADLINES = text(
-    """
-    INSERT INTO deadlines (id, tenant_id, kind, subject_kind, subject_id, due_at, payload, dedupe_key,
-                           created_at, updated_at)
-    SELECT gen_random_uuid(), d.tenant_id, s.kind, 'account', d.account_id::text, s.due_at,
-           jsonb_build_object('due_on', CAST(:due_on AS date), 'days_before', s.days_before,
-                              'declaration_id', d.id::text),
-           s.dedupe_key, :now, :now
-      FROM continuation_declarations d
-     CROSS JOIN unnest(CAST(:kinds AS text[]), CAST(:due_ats AS timestamptz[]), CAST(:days AS integer[]),
-                       CAST(:keys AS text[])) AS s(kind, due_at, days_before, dedupe_key)
-     WHERE d.tenant_id = :tenant AND d.due_on = :due_on AND d.decision IS NULL
-       AND (CAST(:account AS uuid) IS NULL OR d.account_id = CAST(:account AS uuid))
-    ON CONFLICT (tenant_id, subject_kind, subject_id, dedupe_key) DO NOTHING
-    """
-)
-# What the schedule no longer holds (another round, a reminder point taken out) and is yet to come.
-_CANCEL_STALE = text(
-    """
-    UPDATE deadlines SET state = 'cancelled', updated_at = :now
-     WHERE tenant_id = :tenant AND kind IN ('renewal.reminder', 'renewal.due') AND state = 'pending'
-       AND due_at > :now AND NOT (dedupe_key = ANY (CAST(:keys AS text[])))
-    """
-)
 
 
 def _schedule(
@@ -100,25 +69,20 @@ async def sync_round(
     entries = _schedule(due_on, reminder_days, time_zone, now) if due_on else []
     if due_on is not None:
         await _open(session, tenant_id, due_on, entries, now, account_id=None)
-    await session.execute(_CANCEL_STALE, {"tenant": tenant_id, "now": now, "keys": [key for *_, key in entries]})
+    await DeclarationsRepository(session, tenant_id).cancel_stale_deadlines([key for *_, key in entries], now)
+
+
+async def account_opened(fact: AccountOpened) -> None:
+    """An account that became active mid-year answers in the round already open."""
+    await join_open_round(fact.session, fact.account, fact.now)
 
 
 async def join_open_round(session: AsyncSession, account: Account, now: dt.datetime) -> None:
-    """An account that became active mid-year answers in the round already open."""
-    due_on = await session.scalar(
-        select(Deadline.payload["due_on"].astext)
-        .where(
-            Deadline.tenant_id == account.tenant_id,
-            Deadline.kind == "continuation_declaration",
-            Deadline.state == "pending",
-        )
-        .order_by(Deadline.due_at)
-        .limit(1)
-    )
-    if due_on is None:
+    payload = await next_pending_payload(session, account.tenant_id, ContinuationDeadline.DEADLINE)
+    if payload is None:
         return
-    day = dt.date.fromisoformat(due_on)
-    _, config = await accounts.config_on(session, account.tenant_id, day)
+    day = dt.date.fromisoformat(str(payload["due_on"]))
+    _, config = await guidelines.in_force_on(session, account.tenant_id, day)
     rule = (config or {}).get("renewal", {}).get("continuation_declaration", {})
     if not rule.get("required"):
         return
@@ -136,86 +100,171 @@ async def _open(
     *,
     account_id: uuid.UUID | None,
 ) -> None:
-    params = {"tenant": tenant_id, "due_on": due_on, "now": now, "account": account_id}
-    await session.execute(_OPEN_DECLARATIONS, params)
-    if entries:
-        kinds, due_ats, days, keys = (list(column) for column in zip(*entries, strict=True))
-        await session.execute(
-            _OPEN_DEADLINES, {**params, "kinds": kinds, "due_ats": due_ats, "days": days, "keys": keys}
-        )
+    declarations = DeclarationsRepository(session, tenant_id)
+    await declarations.open_round(due_on, now, account_id=account_id)
+    await declarations.schedule_round(due_on, entries, now, account_id=account_id)
+
+
+# ---- the tenant-wide deadline, which opens each round -------------------------------------
+
+
+async def sync_continuation_deadlines(
+    session: AsyncSession, tenant_id: uuid.UUID, now: dt.datetime, *, running: str | None = None
+) -> list[str]:
+    """Schedule the next declaration deadline and its reminders; cancel any that no longer apply
+    (except `running`, the deadline being carried out). Returns the dedupe keys now in force."""
+    tenant = await tenant_of(session, tenant_id)
+    zone = ZoneInfo(tenant.time_zone)
+    today = now.astimezone(zone).date()
+    repo = GuidelineRepository(session, tenant_id)
+    current = await repo.in_force(today)
+    keys: list[str] = []
+    opened = False
+    if current is not None:
+        declaration = current.document["renewal"]["continuation_declaration"]
+        deadline = declaration["deadline"]
+        if declaration["required"] and deadline is not None:
+            due_day = next_yearly(deadline["month"], deadline["day"], today - dt.timedelta(days=1))
+            # The rules in force on the deadline day decide its reminders (a version may change them).
+            at_due = await repo.in_force(due_day) or current
+            reminders = at_due.document["renewal"]["continuation_declaration"]["reminder_days_before"]
+            key = f"continuation:{due_day.isoformat()}"
+            keys.append(key)
+            await schedule(
+                session,
+                tenant_id=tenant_id,
+                kind=ContinuationDeadline.DEADLINE,
+                subject_kind="tenant",
+                subject_id=str(tenant_id),
+                due_at=end_of_day(due_day, tenant.time_zone),
+                dedupe_key=key,
+                now=now,
+                payload={"due_on": due_day.isoformat()},
+            )
+            # Each live account's own declaration, reminders and deadline for this round.
+            await sync_round(session, tenant_id, due_day, list(reminders), tenant.time_zone, now)
+            opened = True
+            for days in reminders:
+                remind_at = dt.datetime.combine(due_day - dt.timedelta(days=days), REMINDER_TIME, tzinfo=zone)
+                if remind_at <= now:
+                    continue
+                reminder_key = f"{key}:-{days}d"
+                keys.append(reminder_key)
+                await schedule(
+                    session,
+                    tenant_id=tenant_id,
+                    kind=ContinuationDeadline.REMINDER,
+                    subject_kind="tenant",
+                    subject_id=str(tenant_id),
+                    due_at=remind_at.astimezone(dt.UTC),
+                    dedupe_key=reminder_key,
+                    now=now,
+                    payload={"due_on": due_day.isoformat(), "days_before": days},
+                )
+    if not opened:  # no declarations asked for (any more): the accounts' rounds stop too
+        await sync_round(session, tenant_id, None, [], tenant.time_zone, now)
+    await cancel(
+        session,
+        tenant_id=tenant_id,
+        subject_kind="tenant",
+        subject_id=str(tenant_id),
+        now=now,
+        kinds=(ContinuationDeadline.DEADLINE, ContinuationDeadline.REMINDER),
+        keep_keys=frozenset([*keys, *([running] if running else [])]),
+        # What is already due keeps its course (it may be running right now, next to this).
+        due_after=now,
+    )
+    return keys
+
+
+async def remind_tenant(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+    await emit(
+        session,
+        tenant_id=deadline.tenant_id,
+        type="deadline.due",
+        subject_kind="tenant",
+        subject_id=deadline.subject_id,
+        data={
+            "deadline_kind": ContinuationDeadline.DEADLINE,
+            "due_on": deadline.payload["due_on"],
+            "days_before": deadline.payload["days_before"],
+        },
+        now=now,
+    )
+
+
+async def deadline_reached(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
+    await emit(
+        session,
+        tenant_id=deadline.tenant_id,
+        type="deadline.due",
+        subject_kind="tenant",
+        subject_id=deadline.subject_id,
+        data={"deadline_kind": ContinuationDeadline.DEADLINE, "due_on": deadline.payload["due_on"], "days_before": 0},
+        now=now,
+    )
+    # The next year's round: derived as of just after this deadline.
+    after = max(now, deadline.due_at + dt.timedelta(seconds=1))
+    await sync_continuation_deadlines(session, deadline.tenant_id, after, running=deadline.dedupe_key)
+
+
+async def guideline_changed(fact: GuidelineChanged) -> None:
+    """A configuration was recorded (or a preset applied again): the declaration deadline it sets,
+    and the round it opens, are derived again (idempotent)."""
+    await sync_continuation_deadlines(fact.session, fact.tenant_id, fact.now)
 
 
 # ---- answering ---------------------------------------------------------------------------------------
 
 
-async def get_declaration(
-    session: AsyncSession, tenant_id: uuid.UUID, declaration_id: uuid.UUID, *, lock: bool = False
-) -> ContinuationDeclaration:
-    query = select(ContinuationDeclaration).where(
-        ContinuationDeclaration.tenant_id == tenant_id, ContinuationDeclaration.id == declaration_id
-    )
-    found = (await session.execute(query.with_for_update() if lock else query)).scalar_one_or_none()
-    if found is None:
-        raise not_found("declaration")
-    return found
+async def get_declaration(ctx: Ctx, declaration_id: uuid.UUID, *, lock: bool = False) -> ContinuationDeclaration:
+    return await DeclarationsRepository(ctx.session, ctx.tenant_id).get_or_404(declaration_id, lock=lock)
 
 
-async def declare(
-    session: AsyncSession,
-    declaration: ContinuationDeclaration,
-    decision: str,
-    note: str,
-    clock: Clock,
-    principal: Principal,
-) -> None:
+async def list_declarations(
+    ctx: Ctx, after: uuid.UUID | None, limit: int, **filters: Any
+) -> tuple[list[ContinuationDeclaration], bool]:
+    return await DeclarationsRepository(ctx.session, ctx.tenant_id).page_filtered(after, limit, **filters)
+
+
+async def declare(ctx: Ctx, declaration: ContinuationDeclaration, decision: str, note: str) -> None:
     if declaration.decision is not None:
         raise conflict("conflict.already-declared", decision=declaration.decision)
-    account = await accounts.get_account(session, declaration.tenant_id, declaration.account_id, for_update=True)
-    if account.status not in LIVE:
+    account = await accounts.get(ctx, declaration.account_id, lock=True)
+    if account.status not in CONTINUING:
         raise accounts.illegal(account.status, "declare_continuation")
-    _, config = await accounts.config_on(session, declaration.tenant_id, declaration.due_on)
-    declarers = {
-        Role(r) for r in (config or {}).get("renewal", {}).get("continuation_declaration", {}).get("declared_by", [])
-    }
-    if not principal.roles & (declarers | {Role.GENERAL_ADMINISTRATOR, Role.PLATFORM_OPERATOR}):
-        raise ProblemError(
-            "forbidden",
-            Msg("detail.not-a-declarer"),
-            extensions={"reason": "not-a-declarer", "declared_by": sorted(r.value for r in declarers)},
-        )
-    await accounts.require_change(session, principal, account)
-    now = clock.now()
+    session = ctx.session
+    _, config = await guidelines.in_force_on(session, declaration.tenant_id, declaration.due_on)
+    declarers = sorted((config or {}).get("renewal", {}).get("continuation_declaration", {}).get("declared_by", []))
+    await ctx.access.require_role(
+        declarers, reason="not-a-declarer", message=Msg("detail.not-a-declarer"), extensions={"declared_by": declarers}
+    )
+    await ctx.access.require(Permission.ACCOUNTS_WRITE, on=account)
+    now = ctx.now()
     declaration.decision, declaration.note = decision, note
-    declaration.declared_at, declaration.declared_by, declaration.updated_at = now, principal.label, now
+    declaration.declared_at, declaration.declared_by, declaration.updated_at = now, ctx.access.label, now
     await cancel(
         session, tenant_id=account.tenant_id, subject_kind="account", subject_id=str(account.id), now=now, kinds=KINDS
     )
-    accounts.set_attention(account, ATTENTION, on=False)
+    accounts.set_attention(account, AttentionReason.RENEWAL_OVERDUE, on=False)
     if decision == "discontinue":
-        declaration.application_id = await _closure_application(session, declaration, account, clock, principal)
+        declaration.application_id = await _closure_application(ctx, declaration, account)
     await session.flush()
     await _event(session, declaration, account, "renewal.declared", now, decision=decision)
 
 
-async def _closure_application(
-    session: AsyncSession,
-    declaration: ContinuationDeclaration,
-    account: Account,
-    clock: Clock,
-    principal: Principal,
-) -> uuid.UUID:
-    from service.applications import service as applications
-    from service.applications.schemas import ApplicationCreate
-
+async def _closure_application(ctx: Ctx, declaration: ContinuationDeclaration, account: Account) -> uuid.UUID:
+    """Not continuing: a closure application ending with the fiscal year, submitted (the tenant's
+    approval rules apply as to any)."""
     form = ApplicationCreate(
         kind="closure",
         account_id=account.id,
-        applicant_title=principal.label,
+        applicant_title=ctx.access.label,
         closure_reason=f"継続希望の申し出（{declaration.due_on.isoformat()}期限）で継続しないとしたため",
         planned_end_on=fiscal_year_end(fiscal_year(declaration.due_on)),
     )
-    application = await applications.create_application(session, account.tenant_id, clock, principal, form)
-    await applications.submit(session, application, clock, principal)
+    application = await applications.create_application(ctx, form)
+    await applications.submit(ctx, application)
     return application.id
 
 
@@ -223,20 +272,13 @@ async def _closure_application(
 
 
 async def _unanswered(session: AsyncSession, deadline: Deadline) -> tuple[ContinuationDeclaration, Account] | None:
-    declaration = (
-        await session.execute(
-            select(ContinuationDeclaration)
-            .where(
-                ContinuationDeclaration.tenant_id == deadline.tenant_id,
-                ContinuationDeclaration.id == uuid.UUID(deadline.payload["declaration_id"]),
-            )
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
+    declaration = await DeclarationsRepository(session, deadline.tenant_id).get(
+        uuid.UUID(deadline.payload["declaration_id"]), for_update=True
+    )
     if declaration is None or declaration.decision is not None:
         return None
     account = await accounts.get_account(session, declaration.tenant_id, declaration.account_id, for_update=True)
-    return (declaration, account) if account.status in LIVE else None
+    return (declaration, account) if account.status in CONTINUING else None
 
 
 async def remind(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
@@ -251,7 +293,7 @@ async def due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> No
         return
     declaration, account = found
     declaration.overdue_at, declaration.updated_at = now, now
-    accounts.set_attention(account, ATTENTION, on=True)
+    accounts.set_attention(account, AttentionReason.RENEWAL_OVERDUE, on=True)
     account.updated_at = now
     await session.flush()
     await _event(session, declaration, account, "renewal.overdue", now)

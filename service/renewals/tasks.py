@@ -13,15 +13,17 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts import service as accounts
+from service.accounts.hooks import ACCOUNT_OPENED
 from service.accounts.models import Account, AccountOperator
 from service.events.models import Event
+from service.guidelines import service as guidelines
+from service.guidelines.hooks import GUIDELINE_CHANGED
+from service.identity.models import User
 from service.kit.registry import Registry
 from service.notifications.service import everyone, general_administrators, unit_heads
 from service.renewals import service
-from service.renewals.models import RenewalDeadline
+from service.renewals.models import ContinuationDeadline, RenewalDeadline
 from service.tenants.models import Unit
-from service.users.models import User
 
 
 async def _account(session: AsyncSession, event: Event) -> Account | None:
@@ -48,7 +50,9 @@ async def declarers(session: AsyncSession, event: Event) -> list[User]:
     account = await _account(session, event)
     if account is None:
         return await general_administrators(session, event)
-    _, config = await accounts.config_on(session, account.tenant_id, dt.date.fromisoformat(str(event.data["due_on"])))
+    _, config = await guidelines.in_force_on(
+        session, account.tenant_id, dt.date.fromisoformat(str(event.data["due_on"]))
+    )
     roles = set((config or {}).get("renewal", {}).get("continuation_declaration", {}).get("declared_by", []))
     people: set[uuid.UUID] = set()
     if "operations_manager" in roles and account.operations_manager_id:
@@ -85,6 +89,12 @@ EVENTS = {
 
 def register(registry: Registry) -> None:
     registry.events(EVENTS, owner=__name__)
+    registry.subscribe(ACCOUNT_OPENED, service.account_opened)
+    registry.subscribe(GUIDELINE_CHANGED, service.guideline_changed)
+    registry.deadline_kinds(
+        ContinuationDeadline,
+        {ContinuationDeadline.DEADLINE: service.deadline_reached, ContinuationDeadline.REMINDER: service.remind_tenant},
+    )
     registry.hear(["renewal.reminder"], declarers)
     registry.hear(["renewal.overdue"], administrators_and_unit_heads)
     registry.deadline_kinds(

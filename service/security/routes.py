@@ -9,16 +9,14 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts import service as accounts
-from service.kit.auth import Principal, requires
-from service.kit.clock import Clock
+from service.kit.access import requires
+from service.kit.context import Ctx
 from service.kit.http import problems
 from service.kit.i18n import negotiate
+from service.kit.permissions import Permission
 from service.security import service
-from service.security.models import PasswordChange
 from service.security.schemas import (
     Failure,
     PasswordChangeCreate,
@@ -36,23 +34,19 @@ class PasswordPolicyController(Controller):
         "/check",
         operation_id="checkAccountPassword",
         summary="Check a candidate password against the tenant's rules (stored and logged nowhere)",
-        guards=[requires("accounts:read")],
+        guards=[requires(Permission.RECORDS_READ)],
         status_code=200,
         responses=problems(401, 403, 404, 413, 415, 422),
     )
     async def check(
         self,
         request: Request[Any, Any, Any],
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         data: JSONBody[PasswordCheck],
-        db_session: NamedDependency[AsyncSession],
-        clock: NamedDependency[Clock],
     ) -> PasswordCheckResult:
         """Each rule it breaks is named (`min_length`, `required_classes`, `avoid_guessable`) with the
         clauses it comes from. The candidate is not kept: not in the database, the logs or the trail."""
-        version, failures, basis = await service.check(
-            db_session, current_tenant_id, clock, data.password, data.account_id
-        )
+        version, failures, basis = await service.check(ctx, data.password, data.account_id)
         lang = negotiate(request.headers.get("accept-language"))
         return PasswordCheckResult(
             meets_policy=not failures,
@@ -69,27 +63,21 @@ class PasswordChangeController(Controller):
         "/",
         operation_id="recordPasswordChange",
         summary="Record that the account's password was changed (never the password)",
-        guards=[requires("accounts:write")],
+        guards=[requires(Permission.ACCOUNTS_WRITE)],
         responses=problems(401, 403, 404, 409, 413, 415, 422),
     )
     async def record(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         account_id: FromPath[uuid.UUID],
         data: JSONBody[PasswordChangeCreate],
-        db_session: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        clock: NamedDependency[Clock],
     ) -> Response[PasswordChangeRead]:
         """Restarts the tenant's rotation period and clears the flags a change answers (rotation due,
         a change asked for after staff moved). `meets_policy: false` flags the account instead."""
-        account = await accounts.get_account(db_session, current_tenant_id, account_id, for_update=True)
-        await accounts.require_change(db_session, principal, account)
+        account = await accounts.get(ctx, account_id, lock=True)
         change = await service.record_change(
-            db_session,
+            ctx,
             account,
-            clock,
-            principal,
             meets_policy=data.meets_policy,
             changed_on=data.changed_on,
             note=data.note,
@@ -100,19 +88,13 @@ class PasswordChangeController(Controller):
         "/",
         operation_id="listPasswordChanges",
         summary="The account's recorded password changes, newest first",
-        guards=[requires("accounts:read")],
+        guards=[requires(Permission.RECORDS_READ)],
         responses=problems(401, 403, 404),
     )
     async def list_(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         account_id: FromPath[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
     ) -> list[PasswordChangeRead]:
-        await accounts.get_account(db_session, current_tenant_id, account_id)
-        rows = await db_session.execute(
-            select(PasswordChange)
-            .where(PasswordChange.tenant_id == current_tenant_id, PasswordChange.account_id == account_id)
-            .order_by(PasswordChange.changed_on.desc(), PasswordChange.id.desc())
-        )
-        return [msgspec.convert(r, PasswordChangeRead, from_attributes=True) for r in rows.scalars()]
+        changes = await service.changes_of(ctx, await accounts.get(ctx, account_id))
+        return [msgspec.convert(c, PasswordChangeRead, from_attributes=True) for c in changes]

@@ -16,31 +16,30 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts import service as accounts
-from service.accounts.models import Account, AccountOperator
+from service.accounts.hooks import AccountOpened
+from service.accounts.models import ENDED, IN_SERVICE, Account, AttentionReason
 from service.deadlines.models import Deadline
 from service.deadlines.service import cancel, schedule
 from service.events.service import emit
+from service.guidelines import service as guidelines
 from service.identity.passwords import is_common, is_repetitive
-from service.kit.auth import Principal
 from service.kit.calendar import add_months, start_of_day
-from service.kit.clock import Clock, local_today
+from service.kit.clock import local_today
+from service.kit.context import Ctx
 from service.kit.errors import Msg
 from service.kit.ids import uuid7
+from service.kit.permissions import Permission
 from service.security.models import PasswordChange, SecurityDeadline
+from service.security.repository import PasswordChangesRepository
 from service.tenants.models import Tenant
 from service.tenants.service import tenant_of
+from service.users.hooks import UserLeft
 
 NOTICE_TIME = dt.time(9, 0)
 # Why an account needs attention, as far as its password and people go.
-ROTATION_DUE = "password_rotation_due"
-POLICY_NOT_MET = "password_policy_not_met"
-PASSWORD_CHANGE_NEEDED = "password_change_needed"  # noqa: S105 - a flag's name, not a password
-MANAGER_CHANGE_NEEDED = "manager_change_needed"
-LIVE = ("active", "suspended", "closing")
 
 
 def _symbol(ch: str) -> bool:
@@ -90,13 +89,13 @@ def policy_failures(rules: dict[str, Any], password: str, names: list[str]) -> l
 
 
 async def check(
-    session: AsyncSession, tenant_id: uuid.UUID, clock: Clock, password: str, account_id: uuid.UUID | None
+    ctx: Ctx, password: str, account_id: uuid.UUID | None
 ) -> tuple[int | None, list[tuple[str, Msg]], list[str]]:
-    version, config = await accounts.config_in_force(session, tenant_id, clock)
+    version, config = await guidelines.in_force_today(ctx.session, ctx.tenant_id, ctx.clock)
     rules = (config or {}).get("security", {}).get("account_password", {})
     names: list[str] = []
     if account_id is not None:
-        account = await accounts.get_account(session, tenant_id, account_id)
+        account = await accounts.get(ctx, account_id)
         names = [n for n in (account.handle, account.display_name) if n]
     return version, policy_failures(rules, password, names), rules.get("basis", [])
 
@@ -105,21 +104,16 @@ async def check(
 
 
 async def record_change(
-    session: AsyncSession,
-    account: Account,
-    clock: Clock,
-    principal: Principal,
-    *,
-    meets_policy: bool,
-    changed_on: dt.date | None,
-    note: str,
+    ctx: Ctx, account: Account, *, meets_policy: bool, changed_on: dt.date | None, note: str
 ) -> PasswordChange:
-    if account.status in {"closed", "rejected"}:
+    await ctx.access.require(Permission.ACCOUNTS_WRITE, on=account)
+    if account.status in ENDED:
         raise accounts.illegal(account.status, "record_password_change")
+    session, clock = ctx.session, ctx.clock
     tenant, day = await accounts.day_of_record(session, account, clock, changed_on, "/changed_on")
     today = local_today(clock, tenant.time_zone)
     now = clock.now()
-    version, config = await accounts.config_in_force(session, account.tenant_id, clock)
+    version, config = await guidelines.in_force_today(session, account.tenant_id, clock)
     change = PasswordChange(
         id=uuid7(),
         tenant_id=account.tenant_id,
@@ -127,7 +121,7 @@ async def record_change(
         changed_on=day,
         meets_policy=meets_policy,
         policy_version=version,
-        recorded_by=principal.label,
+        recorded_by=ctx.access.label,
         note=note,
         created_at=now,
     )
@@ -135,8 +129,14 @@ async def record_change(
     changed_at = now if day == today else start_of_day(day, tenant.time_zone)
     if account.last_password_change_at is None or changed_at > account.last_password_change_at:
         account.last_password_change_at = changed_at
-    flags = [r for r in account.attention_reasons if r not in {ROTATION_DUE, PASSWORD_CHANGE_NEEDED, POLICY_NOT_MET}]
-    _set_reasons(account, flags + ([] if meets_policy else [POLICY_NOT_MET]))
+    accounts.set_attention(
+        account,
+        AttentionReason.PASSWORD_ROTATION_DUE,
+        AttentionReason.PASSWORD_CHANGE_NEEDED,
+        AttentionReason.PASSWORD_POLICY_NOT_MET,
+        on=False,
+    )
+    accounts.set_attention(account, AttentionReason.PASSWORD_POLICY_NOT_MET, on=not meets_policy)
     account.updated_at = now
     await session.flush()
     await schedule_rotation(session, account, tenant, config or {}, now)
@@ -179,34 +179,35 @@ async def schedule_rotation(
     )
 
 
-async def account_opened(session: AsyncSession, account: Account, config: dict[str, Any], now: dt.datetime) -> None:
-    tenant = await tenant_of(session, account.tenant_id)
-    await schedule_rotation(session, account, tenant, config, now)
+async def account_opened(fact: AccountOpened) -> None:
+    """An account opens: its password's rotation period starts counting."""
+    tenant = await tenant_of(fact.session, fact.account.tenant_id)
+    await schedule_rotation(fact.session, fact.account, tenant, fact.config, fact.now)
 
 
 async def _last_change(session: AsyncSession, account: Account) -> dt.date | None:
-    last = await session.scalar(
-        select(func.max(PasswordChange.changed_on)).where(
-            PasswordChange.tenant_id == account.tenant_id, PasswordChange.account_id == account.id
-        )
-    )
+    last = await PasswordChangesRepository(session, account.tenant_id).last_changed_on(account.id)
     return last or account.opened_on
+
+
+async def changes_of(ctx: Ctx, account: Account) -> list[PasswordChange]:
+    return await PasswordChangesRepository(ctx.session, ctx.tenant_id).of_account(account.id)
 
 
 async def rotation_due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     account = await accounts.get_account(session, deadline.tenant_id, uuid.UUID(deadline.subject_id), for_update=True)
-    if account.status not in LIVE:
+    if account.status not in IN_SERVICE:
         return
     tenant = await tenant_of(session, account.tenant_id)
     today = now.astimezone(ZoneInfo(tenant.time_zone)).date()
-    _, config = await accounts.config_on(session, account.tenant_id, today)
+    _, config = await guidelines.in_force_on(session, account.tenant_id, today)
     rotation = (config or {}).get("security", {}).get("account_password", {}).get("rotation", {"mode": "none"})
     since = await _last_change(session, account)
     if rotation.get("mode") != "periodic" or since is None:
         return
     if add_months(since, int(rotation["interval_months"])) > today:
         return  # changed since this was scheduled: the newer reminder stands
-    _set_reasons(account, [*account.attention_reasons, ROTATION_DUE])
+    accounts.set_attention(account, AttentionReason.PASSWORD_ROTATION_DUE, on=True)
     account.updated_at = now
     await session.flush()
     await _event(session, account, "password.rotation_due", now, since=since.isoformat(),
@@ -216,34 +217,21 @@ async def rotation_due(session: AsyncSession, deadline: Deadline, now: dt.dateti
 # ---- staff moves -----------------------------------------------------------------------------------
 
 
-async def staff_left(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, clock: Clock) -> None:
+async def staff_left(fact: UserLeft) -> None:
     """A user who managed or operated accounts is gone: where the tenant's rules ask for it, each
     such account needs a new manager (or operators) and a new password."""
-    _, config = await accounts.config_in_force(session, tenant_id, clock)
+    session, tenant_id, user_id, clock = fact.session, fact.tenant_id, fact.user_id, fact.clock
+    _, config = await guidelines.in_force_today(session, tenant_id, clock)
     if not (config or {}).get("security", {}).get("manager_change_on_staff_move", {}).get("required"):
         return
-    operated = select(AccountOperator.account_id).where(
-        AccountOperator.tenant_id == tenant_id, AccountOperator.user_id == user_id
-    )
-    rows = await session.execute(
-        select(Account)
-        .where(Account.tenant_id == tenant_id, Account.status.in_(LIVE))
-        .where(or_(Account.operations_manager_id == user_id, Account.id.in_(operated)))
-        .with_for_update()
-    )
     now = clock.now()
-    for account in rows.scalars():
-        _set_reasons(account, [*account.attention_reasons, MANAGER_CHANGE_NEEDED, PASSWORD_CHANGE_NEEDED])
+    for account in await accounts.in_service_run_by(session, tenant_id, user_id):
+        accounts.set_attention(
+            account, AttentionReason.MANAGER_CHANGE_NEEDED, AttentionReason.PASSWORD_CHANGE_NEEDED, on=True
+        )
         account.updated_at = now
         await session.flush()
         await _event(session, account, "account.staff_moved", now, user_id=str(user_id))
-
-
-def _set_reasons(account: Account, reasons: list[str]) -> None:
-    unique = list(dict.fromkeys(reasons))
-    if unique != account.attention_reasons:
-        account.attention_reasons = unique
-    account.needs_attention = bool(unique)
 
 
 async def _event(session: AsyncSession, account: Account, kind: str, now: dt.datetime, **data: Any) -> None:

@@ -7,15 +7,17 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts.hooks import ACCOUNT_OPENED
 from service.accounts.models import Account, AccountOperator
 from service.events.models import Event
+from service.identity.models import User
 from service.kit.permissions import Role
 from service.kit.registry import Registry
 from service.notifications.service import everyone, general_administrators
 from service.security import service
 from service.security.models import SecurityDeadline
 from service.tenants.models import Unit
-from service.users.models import User
+from service.users.hooks import USER_LEFT
 
 
 async def _account(session: AsyncSession, event: Event) -> Account | None:
@@ -71,6 +73,8 @@ EVENTS = {
 
 def register(registry: Registry) -> None:
     registry.events(EVENTS, owner=__name__)
+    registry.subscribe(ACCOUNT_OPENED, service.account_opened)
+    registry.subscribe(USER_LEFT, service.staff_left)
     registry.hear(["password.rotation_due"], account_people)
     registry.hear(["account.staff_moved"], unit_heads_and_administrators)
     registry.deadline_kinds(

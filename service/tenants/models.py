@@ -6,6 +6,7 @@ import uuid
 from sqlalchemy import DateTime, ForeignKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from service.kit.access import Target
 from service.kit.db import Base
 
 
@@ -45,3 +46,6 @@ class Unit(Base):
 
     __table_args__ = (ForeignKeyConstraint(["tenant_id", "parent_id"], ["units.tenant_id", "units.id"]),)
     __mapper_args__ = {"version_id_col": version}
+
+    def access_target(self) -> Target:
+        return Target("unit", self.id, self.id)

@@ -40,6 +40,7 @@ class TenantsRepository:
 
 class UnitsRepository(TenantRepository[Unit]):
     model = Unit
+    resource = "unit"
 
     async def by_code(self, code: str) -> Unit | None:
         return (await self.session.execute(self.select().where(Unit.code == code))).scalar_one_or_none()
@@ -49,6 +50,12 @@ class UnitsRepository(TenantRepository[Unit]):
             select(func.count()).select_from(Unit).where(Unit.tenant_id == self.tenant_id, Unit.parent_id == unit_id)
         )
         return bool(count)
+
+    async def children_of(self, unit_id: uuid.UUID) -> list[uuid.UUID]:
+        rows = await self.session.execute(
+            select(Unit.id).where(Unit.tenant_id == self.tenant_id, Unit.parent_id == unit_id).order_by(Unit.id)
+        )
+        return list(rows.scalars())
 
     async def all(self) -> list[Unit]:
         return list((await self.session.execute(self.select().order_by(Unit.code))).scalars())

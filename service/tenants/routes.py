@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.kit.auth import platform_only, requires
+from service.kit.access import Access, platform_only, requires
 from service.kit.clock import Clock
 from service.kit.errors import not_found
 from service.kit.http import (
@@ -29,6 +29,7 @@ from service.kit.http import (
     require_if_match,
 )
 from service.kit.idempotency import idempotent
+from service.kit.permissions import Permission
 from service.tenants import service
 from service.tenants.models import Tenant, Unit
 from service.tenants.repository import TenantsRepository, UnitsRepository
@@ -43,6 +44,21 @@ def unit_read(unit: Unit) -> UnitRead:
     return msgspec.convert(unit, UnitRead, from_attributes=True)
 
 
+async def provide_current_tenant(
+    tenant_id: FromPath[uuid.UUID],
+    access: NamedDependency[Access],
+    db_session: NamedDependency[AsyncSession],
+    clock: NamedDependency[Clock],
+) -> uuid.UUID:
+    """Enter the tenant named in the path, if the caller may (the access object decides; a
+    caller outside it gets the 404 of a tenant that does not exist). Row-level security is scoped
+    to the tenant from here on."""
+    await access.enter(db_session, tenant_id, clock)
+    if access.is_platform and await TenantsRepository(db_session).get(tenant_id) is None:
+        raise not_found("tenant")
+    return tenant_id
+
+
 class TenantController(Controller):
     path = "/v1/tenants"
     tags = ["Tenants"]
@@ -51,7 +67,7 @@ class TenantController(Controller):
         "/",
         operation_id="createTenant",
         summary="Create a tenant (platform operators)",
-        guards=[platform_only, requires("tenants:write")],
+        guards=[platform_only, requires(Permission.TENANTS_WRITE)],
         responses=problems(401, 403, 409, 413, 415, 422),
         response_headers=ETAG_HEADER,
     )
@@ -75,7 +91,7 @@ class TenantController(Controller):
         "/",
         operation_id="listTenants",
         summary="List tenants (platform operators)",
-        guards=[platform_only, requires("tenants:read")],
+        guards=[platform_only, requires(Permission.TENANTS_READ)],
         responses=problems(401, 403, 422),
     )
     async def list_(
@@ -92,7 +108,7 @@ class TenantController(Controller):
         "/{tenant_id:uuid}",
         operation_id="getTenant",
         summary="Read a tenant",
-        guards=[requires("tenants:read")],
+        guards=[requires(Permission.TENANTS_READ)],
         responses=problems(401, 403, 404),
         response_headers=ETAG_HEADER,
     )
@@ -108,7 +124,7 @@ class TenantController(Controller):
         "/{tenant_id:uuid}",
         operation_id="updateTenant",
         summary="Change a tenant's names, kind or time zone (platform operators)",
-        guards=[platform_only, requires("tenants:write")],
+        guards=[platform_only, requires(Permission.TENANTS_WRITE)],
         responses=problems(401, 403, 404, 412, 413, 415, 422, 428),
         response_headers=ETAG_HEADER,
     )
@@ -137,7 +153,7 @@ class UnitController(Controller):
         "/",
         operation_id="createUnit",
         summary="Create a unit (所属)",
-        guards=[requires("units:write")],
+        guards=[requires(Permission.UNITS_WRITE)],
         responses=problems(401, 403, 404, 409, 413, 415, 422),
         response_headers=ETAG_HEADER,
     )
@@ -162,7 +178,7 @@ class UnitController(Controller):
         "/",
         operation_id="listUnits",
         summary="List units",
-        guards=[requires("units:read")],
+        guards=[requires(Permission.UNITS_READ)],
         responses=problems(401, 403, 404, 422),
     )
     async def list_(
@@ -184,7 +200,7 @@ class UnitController(Controller):
         "/{unit_id:uuid}",
         operation_id="getUnit",
         summary="Read a unit",
-        guards=[requires("units:read")],
+        guards=[requires(Permission.UNITS_READ)],
         responses=problems(401, 403, 404),
         response_headers=ETAG_HEADER,
     )
@@ -201,7 +217,7 @@ class UnitController(Controller):
         "/{unit_id:uuid}",
         operation_id="updateUnit",
         summary="Change a unit",
-        guards=[requires("units:write")],
+        guards=[requires(Permission.UNITS_WRITE)],
         responses=problems(401, 403, 404, 409, 412, 413, 415, 422, 428),
         response_headers=ETAG_HEADER,
     )
@@ -225,7 +241,7 @@ class UnitController(Controller):
         "/{unit_id:uuid}",
         operation_id="deleteUnit",
         summary="Delete a unit with no child units",
-        guards=[requires("units:write")],
+        guards=[requires(Permission.UNITS_WRITE)],
         responses=problems(401, 403, 404, 409, 412),
     )
     async def remove(

@@ -12,36 +12,37 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.kit.auth import Principal, requires
+from service.kit.access import Access, requires
+from service.kit.auth import Principal
 from service.kit.clock import Clock
 from service.kit.errors import FieldError, Msg, not_found, validation_failed
 from service.kit.http import DEFAULT_LIMIT, Cursor, IdempotencyKey, Limit, Page, after_id, id_page, problems
 from service.kit.idempotency import idempotent
-from service.kit.permissions import ALL_PERMISSIONS, Role, permissions_of
+from service.kit.permissions import ALL_PERMISSIONS, Permission, Role, permissions_of
 from service.tokens import service
 from service.tokens.models import ApiToken
 from service.tokens.repository import TokensRepository
 from service.tokens.schemas import ApiTokenCreate, ApiTokenIssued, ApiTokenRead
-from service.users.routes import fresh_principal, require_fresh
+from service.users.service import refresh_powers
 
 
 def token_read(token: ApiToken) -> ApiTokenRead:
     return msgspec.convert(token, ApiTokenRead, from_attributes=True)
 
 
-def scope_errors(scopes: list[str], creator: Principal) -> list[FieldError]:
+def scope_errors(scopes: list[str], creator: Access) -> list[FieldError]:
     """A token holds only what an agency system may hold, and never more than its creator."""
     errors = []
     available = permissions_of(Role.AGENCY_SYSTEM)
     for index, scope in enumerate(scopes):
         pointer = f"/scopes/{index}"
-        if scope not in ALL_PERMISSIONS:
+        if scope not in {p.value for p in ALL_PERMISSIONS}:
             errors.append(FieldError(Msg("field.scope-unknown", {"scope": scope}), "unknown_scope", pointer))
         elif scope not in available:
             errors.append(
                 FieldError(Msg("token.scope-not-for-systems", {"scope": scope}), "scope_not_available", pointer)
             )
-        elif not creator.can(scope):
+        elif not creator.holds(Permission(scope)):
             errors.append(FieldError(Msg("token.scope-not-held", {"scope": scope}), "scope_not_held", pointer))
     if len(set(scopes)) != len(scopes):
         errors.append(FieldError(Msg("field.unique_items"), "unique_items", "/scopes"))
@@ -56,7 +57,7 @@ class ApiTokenController(Controller):
         "/",
         operation_id="createApiToken",
         summary="Issue a token for an agency system; the secret is shown once",
-        guards=[requires("tokens:write")],
+        guards=[requires(Permission.TOKENS_WRITE)],
         responses=problems(401, 403, 404, 413, 415, 422),
     )
     async def create(
@@ -65,15 +66,15 @@ class ApiTokenController(Controller):
         current_tenant_id: NamedDependency[uuid.UUID],
         data: JSONBody[ApiTokenCreate],
         db_session: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
+        access: NamedDependency[Access],
         clock: NamedDependency[Clock],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[ApiTokenIssued]:
         """Scopes are permission names. A token can hold none its creator lacks (checked against the
         creator's roles as they are now) and none reserved to people (users, tokens)."""
-        creator = await fresh_principal(db_session, principal)
-        require_fresh(creator, "tokens:write")
-        if errors := scope_errors(list(data.scopes), creator):
+        await refresh_powers(db_session, access)
+        await access.require(Permission.TOKENS_WRITE)
+        if errors := scope_errors(list(data.scopes), access):
             raise validation_failed(errors)
 
         async def run() -> Response[ApiTokenIssued]:
@@ -85,8 +86,8 @@ class ApiTokenController(Controller):
                 name=data.name,
                 scopes=frozenset(data.scopes),
                 expires_at=clock.now() + dt.timedelta(days=data.expires_in_days),
-                created_by=principal.label,
-                created_by_id=principal.id,
+                created_by=access.label,
+                created_by_id=access.principal.id,
                 description=data.description,
             )
             return Response(
@@ -101,7 +102,7 @@ class ApiTokenController(Controller):
         "/",
         operation_id="listApiTokens",
         summary="List the tenant's API tokens (never their secrets)",
-        guards=[requires("tokens:read")],
+        guards=[requires(Permission.TOKENS_READ)],
         responses=problems(401, 403, 404, 422),
     )
     async def list_(
@@ -119,7 +120,7 @@ class ApiTokenController(Controller):
         "/{token_id:uuid}",
         operation_id="getApiToken",
         summary="Read an API token (never its secret)",
-        guards=[requires("tokens:read")],
+        guards=[requires(Permission.TOKENS_READ)],
         responses=problems(401, 403, 404),
     )
     async def read(
@@ -137,7 +138,7 @@ class ApiTokenController(Controller):
         "/{token_id:uuid}",
         operation_id="revokeApiToken",
         summary="Revoke an API token at once (repeating it is harmless)",
-        guards=[requires("tokens:write")],
+        guards=[requires(Permission.TOKENS_WRITE)],
         responses=problems(401, 403, 404),
     )
     async def revoke(

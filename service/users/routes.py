@@ -13,10 +13,11 @@ from litestar.params import FromPath, JSONBody, Parameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.kit.auth import Principal, client_ip, requires, users_only
+from service.identity.models import User
+from service.kit.access import Access, requires, users_only
+from service.kit.auth import Principal, client_ip
 from service.kit.clock import Clock
-from service.kit.db import set_platform
-from service.kit.errors import Msg, ProblemError, not_found, unauthorized_problem
+from service.kit.errors import not_found, unauthorized_problem
 from service.kit.http import (
     DEFAULT_LIMIT,
     ETAG_HEADER,
@@ -32,10 +33,8 @@ from service.kit.http import (
     require_if_match,
 )
 from service.kit.idempotency import idempotent
-from service.kit.permissions import Role, effective_permissions
-from service.security.service import staff_left
+from service.kit.permissions import Permission
 from service.users import service
-from service.users.models import User
 from service.users.repository import UsersRepository
 from service.users.schemas import Me, PasswordChange, UserCreate, UserRead, UserUpdate, UserWithPassword
 
@@ -44,35 +43,11 @@ def user_read(user: User) -> UserRead:
     return msgspec.convert(user, UserRead, from_attributes=True)
 
 
-async def fresh_principal(session: AsyncSession, principal: Principal) -> Principal:
-    """The caller's powers as the database has them now, not as their access token said minutes
-    ago: for the actions that grant power (users, tokens)."""
-    if principal.kind != "user":
-        return principal
-    if principal.tenant_id is None:
-        await set_platform(session)  # a platform operator's own row belongs to no tenant
-    user = (await session.execute(select(User).where(User.id == principal.id))).scalar_one_or_none()
-    if user is None or user.disabled_at is not None:
-        raise unauthorized_problem("detail.unauthorized-invalid")
-    roles = frozenset(Role(r) for r in user.roles)
-    return msgspec.structs.replace(principal, roles=roles, permissions=effective_permissions(roles, None))
-
-
 async def _user(users: UsersRepository, user_id: uuid.UUID) -> User:
     user = await users.get(user_id, for_update=True)
     if user is None:
         raise not_found("user")
     return user
-
-
-def require_fresh(principal: Principal, permission: str) -> None:
-    """The guard's check again, on powers just read from the database."""
-    if not principal.can(permission):
-        raise ProblemError(
-            "forbidden",
-            Msg("detail.forbidden", {"permission": permission}),
-            extensions={"required_permission": permission},
-        )
 
 
 class UsersController(Controller):
@@ -83,7 +58,7 @@ class UsersController(Controller):
         "/",
         operation_id="createUser",
         summary="Create a user; the temporary password is shown once",
-        guards=[requires("users:write")],
+        guards=[requires(Permission.USERS_WRITE)],
         responses=problems(401, 403, 404, 409, 413, 415, 422),
     )
     async def create(
@@ -93,13 +68,14 @@ class UsersController(Controller):
         current_tenant_id: NamedDependency[uuid.UUID],
         data: JSONBody[UserCreate],
         db_session: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
+        access: NamedDependency[Access],
         clock: NamedDependency[Clock],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[UserWithPassword]:
         """The user must change the temporary password at their first login. A contractor holds no
         other role; a unit head needs a unit."""
-        require_fresh(await fresh_principal(db_session, principal), "users:write")
+        await service.refresh_powers(db_session, access)
+        await access.require(Permission.USERS_WRITE)
 
         async def run() -> Response[UserWithPassword]:
             users = UsersRepository(db_session, current_tenant_id)
@@ -113,7 +89,7 @@ class UsersController(Controller):
         "/",
         operation_id="listUsers",
         summary="List users",
-        guards=[requires("users:read")],
+        guards=[requires(Permission.USERS_READ)],
         responses=problems(401, 403, 404, 422),
     )
     async def list_(
@@ -141,7 +117,7 @@ class UsersController(Controller):
         "/{user_id:uuid}",
         operation_id="getUser",
         summary="Read a user",
-        guards=[requires("users:read")],
+        guards=[requires(Permission.USERS_READ)],
         responses=problems(401, 403, 404),
         response_headers=ETAG_HEADER,
     )
@@ -160,7 +136,7 @@ class UsersController(Controller):
         "/{user_id:uuid}",
         operation_id="updateUser",
         summary="Change a user's details, roles or unit (their sessions end if their powers change)",
-        guards=[requires("users:write")],
+        guards=[requires(Permission.USERS_WRITE)],
         responses=problems(401, 403, 404, 409, 412, 413, 415, 422, 428),
         response_headers=ETAG_HEADER,
     )
@@ -171,11 +147,12 @@ class UsersController(Controller):
         user_id: FromPath[uuid.UUID],
         data: JSONBody[UserUpdate],
         db_session: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
+        access: NamedDependency[Access],
         clock: NamedDependency[Clock],
         if_match: IfMatch = None,
     ) -> Response[UserRead]:
-        require_fresh(await fresh_principal(db_session, principal), "users:write")
+        await service.refresh_powers(db_session, access)
+        await access.require(Permission.USERS_WRITE)
         users = UsersRepository(db_session, current_tenant_id)
         user = await _user(users, user_id)
         require_if_match(request, user.version)
@@ -186,7 +163,7 @@ class UsersController(Controller):
         "/{user_id:uuid}/disable",
         operation_id="disableUser",
         summary="Disable a user: no more logins, every session ends at once",
-        guards=[requires("users:write")],
+        guards=[requires(Permission.USERS_WRITE)],
         status_code=200,
         responses=problems(401, 403, 404, 409),
     )
@@ -195,26 +172,23 @@ class UsersController(Controller):
         current_tenant_id: NamedDependency[uuid.UUID],
         user_id: FromPath[uuid.UUID],
         db_session: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
+        access: NamedDependency[Access],
         clock: NamedDependency[Clock],
     ) -> UserRead:
         """Access tokens already issued expire within ACCESS_TOKEN_TTL_SECONDS (5–15 minutes). Where
         the tenant's rules ask for it, the accounts this user managed or operated are flagged for a
         new manager and a new password."""
-        require_fresh(await fresh_principal(db_session, principal), "users:write")
+        await service.refresh_powers(db_session, access)
+        await access.require(Permission.USERS_WRITE)
         users = UsersRepository(db_session, current_tenant_id)
         user = await _user(users, user_id)
-        was_active = user.disabled_at is None
-        disabled = await service.disable_user(users, clock, user, principal)
-        if was_active:
-            await staff_left(db_session, current_tenant_id, user.id, clock)
-        return user_read(disabled)
+        return user_read(await service.disable_user(users, clock, user, access.principal))
 
     @post(
         "/{user_id:uuid}/enable",
         operation_id="enableUser",
         summary="Enable a disabled user",
-        guards=[requires("users:write")],
+        guards=[requires(Permission.USERS_WRITE)],
         status_code=200,
         responses=problems(401, 403, 404),
     )
@@ -223,10 +197,11 @@ class UsersController(Controller):
         current_tenant_id: NamedDependency[uuid.UUID],
         user_id: FromPath[uuid.UUID],
         db_session: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
+        access: NamedDependency[Access],
         clock: NamedDependency[Clock],
     ) -> UserRead:
-        require_fresh(await fresh_principal(db_session, principal), "users:write")
+        await service.refresh_powers(db_session, access)
+        await access.require(Permission.USERS_WRITE)
         users = UsersRepository(db_session, current_tenant_id)
         return user_read(await service.enable_user(users, clock, await _user(users, user_id)))
 
@@ -234,7 +209,7 @@ class UsersController(Controller):
         "/{user_id:uuid}/reset-password",
         operation_id="resetUserPassword",
         summary="Reset a user's password; the temporary password is shown once",
-        guards=[requires("users:write")],
+        guards=[requires(Permission.USERS_WRITE)],
         status_code=200,
         responses=problems(401, 403, 404),
     )
@@ -244,11 +219,12 @@ class UsersController(Controller):
         current_tenant_id: NamedDependency[uuid.UUID],
         user_id: FromPath[uuid.UUID],
         db_session: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
+        access: NamedDependency[Access],
         clock: NamedDependency[Clock],
     ) -> Response[UserWithPassword]:
         """The user's sessions end, and they must choose a new password at their next login."""
-        require_fresh(await fresh_principal(db_session, principal), "users:write")
+        await service.refresh_powers(db_session, access)
+        await access.require(Permission.USERS_WRITE)
         users = UsersRepository(db_session, current_tenant_id)
         user = await _user(users, user_id)
         password = await service.reset_password(users, state.passwords, clock, user)

@@ -15,19 +15,36 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import record
+from service.identity.models import User
 from service.identity.passwords import Passwords, policy_errors
 from service.identity.sessions import revoke_user_sessions
 from service.identity.throttle import LoginThrottle
+from service.kit.access import Access
 from service.kit.auth import Principal
 from service.kit.clock import Clock
-from service.kit.db import flush_or_conflict
-from service.kit.errors import FieldError, Msg, conflict, not_found, validation_failed
+from service.kit.db import flush_or_conflict, set_platform
+from service.kit.errors import FieldError, Msg, conflict, not_found, unauthorized_problem, validation_failed
 from service.kit.ids import uuid7
-from service.kit.permissions import Role
+from service.kit.permissions import Role, effective_permissions
 from service.tenants.repository import UnitsRepository
-from service.users.models import User
-from service.users.repository import UsersRepository
+from service.users.hooks import USER_LEFT, UserLeft
+from service.users.repository import UsersRepository, user_by_id
 from service.users.schemas import UserCreate, UserUpdate
+
+
+async def refresh_powers(session: AsyncSession, access: Access) -> None:
+    """The caller's roles as the database has them now, not as their access token said minutes
+    ago: for the actions that grant power (users, tokens). A user disabled meanwhile is refused."""
+    principal = access.principal
+    if principal.kind != "user":
+        return
+    if principal.tenant_id is None:
+        await set_platform(session)  # a platform operator's own row belongs to no tenant
+    user = await user_by_id(session, principal.id)
+    if user is None or user.disabled_at is not None:
+        raise unauthorized_problem("detail.unauthorized-invalid")
+    roles = frozenset(Role(r) for r in user.roles)
+    access.refreshed(msgspec.structs.replace(principal, roles=roles, permissions=effective_permissions(roles, None)))
 
 
 def temporary_password() -> str:
@@ -159,6 +176,7 @@ async def disable_user(users: UsersRepository, clock: Clock, user: User, actor: 
         user.updated_at = clock.now()
         await revoke_user_sessions(users.session, user.id, clock.now(), "user disabled")
         await users.session.flush()
+        await USER_LEFT.publish(UserLeft(users.session, users.tenant_id, user.id, clock))
     return user
 
 

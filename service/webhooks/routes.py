@@ -14,7 +14,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import record
-from service.kit.auth import Principal, requires
+from service.kit.access import requires
+from service.kit.auth import Principal
 from service.kit.clock import Clock
 from service.kit.crypto import Sealer
 from service.kit.errors import not_found
@@ -34,6 +35,7 @@ from service.kit.http import (
 )
 from service.kit.idempotency import idempotent
 from service.kit.ids import uuid7
+from service.kit.permissions import Permission
 from service.kit.repository import TenantRepository
 from service.webhooks import service
 from service.webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -74,7 +76,7 @@ class WebhookController(Controller):
         "/",
         operation_id="createWebhook",
         summary="Register an endpoint; its signing secret is shown once",
-        guards=[requires("webhooks:write")],
+        guards=[requires(Permission.WEBHOOKS_WRITE)],
         responses=problems(401, 403, 404, 413, 415, 422),
     )
     async def create(
@@ -123,7 +125,7 @@ class WebhookController(Controller):
         "/",
         operation_id="listWebhooks",
         summary="List endpoints",
-        guards=[requires("webhooks:read")],
+        guards=[requires(Permission.WEBHOOKS_READ)],
         responses=problems(401, 403, 404, 422),
     )
     async def list_(
@@ -141,7 +143,7 @@ class WebhookController(Controller):
         "/{webhook_id:uuid}",
         operation_id="getWebhook",
         summary="Read an endpoint (never its secret)",
-        guards=[requires("webhooks:read")],
+        guards=[requires(Permission.WEBHOOKS_READ)],
         responses=problems(401, 403, 404),
         response_headers=ETAG_HEADER,
     )
@@ -158,7 +160,7 @@ class WebhookController(Controller):
         "/{webhook_id:uuid}",
         operation_id="updateWebhook",
         summary="Change an endpoint's URL, event types or whether it is active",
-        guards=[requires("webhooks:write")],
+        guards=[requires(Permission.WEBHOOKS_WRITE)],
         responses=problems(401, 403, 404, 412, 413, 415, 422, 428),
         response_headers=ETAG_HEADER,
     )
@@ -193,7 +195,7 @@ class WebhookController(Controller):
         "/{webhook_id:uuid}",
         operation_id="deleteWebhook",
         summary="Remove an endpoint (its delivery log stays)",
-        guards=[requires("webhooks:write")],
+        guards=[requires(Permission.WEBHOOKS_WRITE)],
         responses=problems(401, 403, 404),
     )
     async def remove(
@@ -212,7 +214,7 @@ class WebhookController(Controller):
         "/{webhook_id:uuid}/rotate-secret",
         operation_id="rotateWebhookSecret",
         summary="A new signing secret (shown once); the old one also signs for 24 hours",
-        guards=[requires("webhooks:write")],
+        guards=[requires(Permission.WEBHOOKS_WRITE)],
         status_code=200,
         responses=problems(401, 403, 404),
     )
@@ -240,7 +242,7 @@ class WebhookController(Controller):
         "/{webhook_id:uuid}/deliveries",
         operation_id="listWebhookDeliveries",
         summary="Deliveries to an endpoint, newest first, with status and response time",
-        guards=[requires("webhooks:read")],
+        guards=[requires(Permission.WEBHOOKS_READ)],
         responses=problems(401, 403, 404, 422),
     )
     async def deliveries(
@@ -274,7 +276,7 @@ class WebhookDeliveryController(Controller):
         "/{delivery_id:uuid}/replay",
         operation_id="replayWebhookDelivery",
         summary="Send a delivery's event to its endpoint again, as a new delivery",
-        guards=[requires("webhooks:write")],
+        guards=[requires(Permission.WEBHOOKS_WRITE)],
         status_code=202,
         responses=problems(401, 403, 404),
     )

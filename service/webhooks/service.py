@@ -25,6 +25,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.events.hooks import Dispatch
 from service.events.models import Event
 from service.kit import registry
 from service.kit.crypto import Sealer
@@ -108,7 +109,8 @@ def payload_for(event: Event) -> dict[str, Any]:
     }
 
 
-async def queue_deliveries(session: AsyncSession, event: Event, now: dt.datetime) -> int:
+async def queue_deliveries(fact: Dispatch) -> int:
+    session, event, now = fact.session, fact.event, fact.now
     endpoints = (
         await session.execute(
             select(WebhookEndpoint).where(

@@ -7,12 +7,13 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.events.hooks import EVENT_DISPATCHED
 from service.kit.crypto import Sealer
 from service.kit.ids import uuid7
 from service.kit.queue import runtime, work
 from service.kit.registry import Registry
 from service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from service.webhooks.service import post, unseal
+from service.webhooks.service import post, queue_deliveries, unseal
 
 
 class DeliveryFailed(Exception):
@@ -76,5 +77,6 @@ async def _delivery_dead(session: AsyncSession, kwargs: dict[str, object], error
 
 
 def register(registry: Registry) -> None:
+    registry.subscribe(EVENT_DISPATCHED, queue_deliveries)
     registry.actor(deliver_webhook, queue="webhooks", max_retries=8, on_dead=_delivery_dead)
     registry.require_actor("deliver_webhook", by="webhooks.queue_deliveries")

@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from service.app import create_app
 from service.config import Settings
+from service.identity.models import User
 from service.kit.clock import FrozenClock
 from service.kit.db import Database, set_tenant
-from service.users.models import User
 from tests.support import (
     STRONG_PASSWORD,
     assert_problem,

@@ -18,6 +18,7 @@ from referencing import Registry, Resource
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import project_home
+from service.guidelines.hooks import GUIDELINE_CHANGED, GuidelineChanged
 from service.guidelines.repository import GuidelineRepository
 from service.guidelines.service import create_version, document_errors, guideline_schema
 from service.kit.clock import Clock
@@ -140,9 +141,7 @@ async def load_preset(session: AsyncSession, clock: Clock, preset: dict[str, Any
         recorded = row.version
     else:
         # Unchanged configuration: make sure the deadlines it sets exist (idempotent).
-        from service.guidelines.tasks import sync_continuation_deadlines
-
-        await sync_continuation_deadlines(session, tenant.id, clock.now())
+        await GUIDELINE_CHANGED.publish(GuidelineChanged(session, tenant.id, clock.now()))
     return LoadResult(tenant.slug, created, changed, made, units_changed, recorded)
 
 

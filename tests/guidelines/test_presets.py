@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
+from service.guidelines.presets import load_preset, preset_files, read_preset
 from service.kit.clock import FrozenClock
 from service.kit.db import Database
-from service.tenants.presets import load_preset, preset_files, read_preset
 from tests.support import preset_path
 
 SLUGS = ["ageo-hoikuka", "ehime-pref", "hokkaido-boe", "mine-shakyo", "oyama-kosen"]
@@ -137,7 +137,7 @@ async def test_hokkaido_units_carry_their_shared_mailboxes(
 def test_a_broken_preset_names_every_problem(tmp_path: Any) -> None:
     import json
 
-    from service.tenants.presets import PresetError
+    from service.guidelines.presets import PresetError
 
     preset = json.loads(preset_path("ehime-pref").read_text(encoding="utf-8"))
     preset["tenant"]["kind"] = "castle"
