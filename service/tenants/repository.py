@@ -51,6 +51,11 @@ class UnitsRepository(TenantRepository[Unit]):
         )
         return bool(count)
 
+    async def parent_of(self, unit_id: uuid.UUID) -> uuid.UUID | None:
+        query = select(Unit.parent_id).where(Unit.tenant_id == self.tenant_id, Unit.id == unit_id)
+        parent: uuid.UUID | None = await self.session.scalar(query)
+        return parent
+
     async def children_of(self, unit_id: uuid.UUID) -> list[uuid.UUID]:
         rows = await self.session.execute(
             select(Unit.id).where(Unit.tenant_id == self.tenant_id, Unit.parent_id == unit_id).order_by(Unit.id)

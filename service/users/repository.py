@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,20 @@ class UsersRepository(TenantRepository[User]):
             return set()
         query = select(User.id).where(User.tenant_id == self.tenant_id, User.id.in_(ids), User.disabled_at.is_(None))
         return set((await self.session.execute(query)).scalars())
+
+    async def active_with_role(self, role: str, unit_ids: Collection[uuid.UUID | None] | None = None) -> list[User]:
+        """The tenant's users holding `role` who have not been disabled (of these units, if given)."""
+        query = self.select().where(User.disabled_at.is_(None), User.roles.contains([str(role)]))
+        if unit_ids is not None:
+            query = query.where(User.unit_id.in_([u for u in unit_ids if u is not None]))
+        return list((await self.session.execute(query.order_by(User.id))).scalars())
+
+    async def active_among(self, ids: Collection[uuid.UUID]) -> list[User]:
+        """Those of these users of the tenant who have not been disabled."""
+        if not ids:
+            return []
+        query = self.select().where(User.id.in_(list(ids)), User.disabled_at.is_(None)).order_by(User.id)
+        return list((await self.session.execute(query)).scalars())
 
     async def any_disabled(self, ids: set[uuid.UUID]) -> bool:
         if not ids:
