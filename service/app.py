@@ -256,6 +256,8 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
                 "Refusing to serve: " + "; ".join(problems) + ". Row-level security would not protect tenants. "
                 "Connect as koshiki_app (README: Database roles)."
             )
+        # The JWKS publishes a key from the first moment, not from the first login.
+        await keyring.ensure_signing_key()
         background = await _start_background(app) if settings.background_in_process else None
         # What exists now (routes, schemas, mappers, the OpenAPI document) lives as long as the
         # process: moved out of the collector's sight, full collections stop scanning it. Measured

@@ -59,7 +59,9 @@ class Scheduler:
             if self._leader_conn is not None:
                 await self._leader_conn.execute(text("SELECT 1"))
                 return True
-            conn = await self.db.engine.connect()
+            # Autocommit: the lock belongs to the session, so the connection need not (and must not)
+            # sit "idle in transaction", which idle_in_transaction_session_timeout would end.
+            conn = await (await self.db.engine.connect()).execution_options(isolation_level="AUTOCOMMIT")
             taken = await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LEADER_LOCK})
             if taken:
                 self._leader_conn = conn

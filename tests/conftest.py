@@ -62,6 +62,17 @@ def test_database(admin_url: str) -> Iterator[DatabaseUnderTest]:
             asyncio.run(drop_database(admin_url, name))
 
 
+@pytest.fixture
+async def own_database(admin_url: str) -> AsyncIterator[tuple[str, str]]:
+    """A database of its own, migrated and empty: for a test whose processes sweep every due deadline,
+    or that needs a server as fresh as a new installation."""
+    name = f"koshiki_test_{secrets.token_hex(4)}"
+    app_url, owner_url = await bootstrap(admin_url, name)
+    await asyncio.to_thread(upgrade_sync, owner_url)
+    yield app_url, owner_url
+    await drop_database(admin_url, name)
+
+
 @pytest.fixture(scope="session")
 def settings(test_database: DatabaseUnderTest) -> Settings:
     return Settings(

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,6 @@ from service.bootstrap import DOMAINS, bootstrap
 from service.config import Settings, project_home
 from service.kit.clock import SystemClock
 from service.kit.db import Database, set_tenant
-from service.kit.dbadmin import bootstrap as bootstrap_database
-from service.kit.dbadmin import drop_database
-from service.kit.migrate import upgrade_sync
 from service.kit.registry import BootstrapError, Registry
 from service.notifications.templates import TEMPLATES
 from tests.support import agency_from_preset, bearer, make_token, open_account, serving
@@ -150,16 +146,6 @@ def test_the_api_refuses_to_start_with_a_missing_handler(settings: Settings) -> 
 
 
 # ---- a standalone worker audits its deeds ---------------------------------------------------------------
-
-
-@pytest.fixture
-async def own_database(admin_url: str) -> AsyncIterator[tuple[str, str]]:
-    """A database of its own: its scheduler sweeps every due deadline, so it must not see the suite's."""
-    name = f"koshiki_test_{secrets.token_hex(4)}"
-    app_url, owner_url = await bootstrap_database(admin_url, name)
-    await asyncio.to_thread(upgrade_sync, owner_url)
-    yield app_url, owner_url
-    await drop_database(admin_url, name)
 
 
 def _logs(directory: Path) -> str:

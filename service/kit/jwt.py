@@ -163,6 +163,10 @@ class KeyRing:
         await self.load()
         return kid
 
+    async def ensure_signing_key(self) -> None:
+        """At start-up: a key to sign with, so the JWKS is never empty on a fresh server."""
+        await self._signing_key()
+
     async def rotate(self) -> str:
         return await self.create_key(retire_others=True)
 
