@@ -178,26 +178,15 @@ def _banner(settings: Settings, embedded: bool, token: str | None) -> None:
 
 def _dev_token(settings: Settings, clock: Clock) -> str:
     """A short-lived platform token for the embedded development server; earlier ones are revoked."""
-    from sqlalchemy import update
-
-    from service.tokens.models import ApiToken
-    from service.tokens.service import issue_token
+    from service.tokens import service as tokens
 
     async def go() -> str:
         db = Database(settings.require_database_url(), pool_size=1, name="koshiki-cli", clock=clock)
         try:
             async with db.unit_of_work() as session:
                 await set_platform(session)
-                await session.execute(
-                    update(ApiToken)
-                    .where(
-                        ApiToken.name == "make run",
-                        ApiToken.revoked_at.is_(None),
-                        ApiToken.tenant_id.is_(None),
-                    )
-                    .values(revoked_at=clock.now(), revoked_by="make run")
-                )
-                _, secret = await issue_token(
+                await tokens.revoke_platform_tokens_named(session, clock, name="make run", revoked_by="make run")
+                _, secret = await tokens.issue_token(
                     session,
                     clock,
                     role=Role.PLATFORM_OPERATOR,
@@ -397,7 +386,7 @@ def tokens_create(name: str, expires_in_days: int, scopes: tuple[str, ...]) -> N
 @tokens.command("list")
 def tokens_list() -> None:
     """List platform-operator tokens (never their secrets)."""
-    from service.tokens.repository import TokensRepository
+    from service.tokens.service import platform_tokens
 
     with database(_settings()) as settings:
 
@@ -406,7 +395,7 @@ def tokens_list() -> None:
             try:
                 async with db.unit_of_work() as session:
                     await set_platform(session)
-                    return await TokensRepository(session, None).all()
+                    return await platform_tokens(session)
             finally:
                 await db.dispose()
 
@@ -420,8 +409,7 @@ def tokens_list() -> None:
 @click.argument("token_id", type=click.UUID)
 def tokens_revoke(token_id: uuid.UUID) -> None:
     """Revoke a platform-operator token at once."""
-    from service.tokens.repository import TokensRepository
-    from service.tokens.service import revoke_token
+    from service.tokens.service import revoke_platform_token
 
     with database(_settings()) as settings:
 
@@ -430,11 +418,10 @@ def tokens_revoke(token_id: uuid.UUID) -> None:
             try:
                 async with db.unit_of_work() as session:
                     await set_platform(session)
-                    token = await TokensRepository(session, None).get(token_id)
-                    if token is None:
-                        return False
-                    await revoke_token(session, SystemClock(), token, f"cli:{os.environ.get('USER', 'unknown')}")
-                    return True
+                    revoked = await revoke_platform_token(
+                        session, SystemClock(), token_id=token_id, revoked_by=f"cli:{os.environ.get('USER', 'unknown')}"
+                    )
+                    return revoked is not None
             finally:
                 await db.dispose()
 
@@ -534,41 +521,26 @@ def users() -> None:
 @click.option("--name", "display_name", required=True)
 def users_create_operator(login_id: str, email: str, display_name: str) -> None:
     """A platform operator who logs in with a password. The temporary password is printed once."""
-    from service.identity.models import User
     from service.identity.passwords import Passwords
     from service.kit.actor import acting_as, system
-    from service.kit.db import flush_or_conflict
-    from service.kit.errors import conflict
-    from service.kit.ids import uuid7
-    from service.users.service import temporary_password
+    from service.users.service import create_operator
 
     with database(_settings()) as settings:
 
         async def go() -> str:
             db = Database(settings.require_database_url(), pool_size=1, name="koshiki-cli")
-            clock = SystemClock()
-            password = temporary_password()
             try:
                 with acting_as(system("cli:users create-operator")):
                     async with db.unit_of_work() as session:
                         await set_platform(session)
-                        now = clock.now()
-                        session.add(
-                            User(
-                                id=uuid7(),
-                                tenant_id=None,
-                                login_id=login_id,
-                                email=email,
-                                display_name=display_name,
-                                roles=[Role.PLATFORM_OPERATOR.value],
-                                password_hash=await Passwords(settings).hash(password),
-                                password_changed_at=now,
-                                password_must_change=True,
-                                created_at=now,
-                                updated_at=now,
-                            )
+                        _, password = await create_operator(
+                            session,
+                            SystemClock(),
+                            login_id=login_id,
+                            email=email,
+                            display_name=display_name,
+                            passwords=Passwords(settings),
                         )
-                        await flush_or_conflict(session, conflict("conflict.login-taken"))
             finally:
                 await db.dispose()
             return password

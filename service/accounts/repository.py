@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts.models import Account, AccountDocument, AccountOperator, ImpersonationWarning, Post
@@ -147,14 +147,6 @@ class PostsRepository(TenantRepository[Post]):
             query = query.where(Post.id < before)
         rows = list((await self.session.execute(query.order_by(Post.id.desc()).limit(limit + 1))).scalars())
         return rows[:limit], len(rows) > limit
-
-    async def count_of(self, account_id: uuid.UUID) -> int:
-        query = (
-            select(func.count())
-            .select_from(Post)
-            .where(Post.tenant_id == self.tenant_id, Post.account_id == account_id)
-        )
-        return int(await self.session.scalar(query) or 0)
 
 
 class WarningsRepository(TenantRepository[ImpersonationWarning]):

@@ -7,9 +7,12 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from service.accounts.models import AccountStatus, AttentionReason
+
 Platform = Literal["x", "facebook", "instagram", "youtube", "line", "tiktok", "other"]
 OperatingBody = Literal["direct", "outsourced", "committee", "designated_manager"]
-Status = Literal["draft", "pending_approval", "active", "suspended", "closing", "closed", "rejected"]
+# The list's status filter: the states themselves (the name the routes import).
+Status = AccountStatus
 DocumentKind = Literal["usage_policy", "operations_manual", "account_policy"]
 Email = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254, examples=["koho@example.jp"])]
 AccountUrl = Annotated[
@@ -81,7 +84,7 @@ class AccountRead(msgspec.Struct):
     signup_mailbox: str | None
     verified_badge: bool
     profile_links_register: bool
-    status: str
+    status: AccountStatus
     opened_on: dt.date | None
     closing_on: dt.date | None
     closed_on: dt.date | None
@@ -89,7 +92,7 @@ class AccountRead(msgspec.Struct):
     last_password_change_at: dt.datetime | None
     last_monitored_at: dt.datetime | None
     needs_attention: bool
-    attention_reasons: list[str]
+    attention_reasons: list[AttentionReason]
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime

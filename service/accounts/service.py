@@ -56,10 +56,10 @@ from service.kit.db import Database, flush_or_conflict, set_tenant
 from service.kit.errors import FieldError, Msg, ProblemError, validation_failed
 from service.kit.ids import uuid7
 from service.kit.permissions import Permission
+from service.tenants import service as tenants
 from service.tenants.models import Tenant
-from service.tenants.repository import UnitsRepository
 from service.tenants.service import tenant_of
-from service.users.repository import UsersRepository
+from service.users import service as users
 
 S = AccountStatus
 # status -> action -> next status. Anything else is a 409 naming what is allowed.
@@ -177,7 +177,7 @@ async def unit_head_reach(session: AsyncSession, principal: Principal, clock: Cl
     """A unit head acts for the unit they head and the units under it."""
     if principal.unit_id is None or principal.tenant_id is None:
         return NOWHERE
-    children = await UnitsRepository(session, principal.tenant_id).children_of(principal.unit_id)
+    children = await tenants.child_units(session, principal.tenant_id, principal.unit_id)
     return Scope(unit_ids=frozenset({principal.unit_id, *children}))
 
 
@@ -214,7 +214,7 @@ async def operator_ids(session: AsyncSession, account: Account) -> list[uuid.UUI
 
 async def _check_people(ctx: Ctx, manager: uuid.UUID | None, operators: list[uuid.UUID]) -> None:
     wanted = {u for u in [manager, *operators] if u is not None}
-    found = await UsersRepository(ctx.session, ctx.tenant_id).active_ids(wanted)
+    found = await users.active_ids(ctx.session, ctx.tenant_id, wanted)
     errors = []
     if manager is not None and manager not in found:
         errors.append("/operations_manager_id")
@@ -226,7 +226,7 @@ async def _check_people(ctx: Ctx, manager: uuid.UUID | None, operators: list[uui
 
 async def create_account(ctx: Ctx, data: AccountCreate) -> Account:
     ref = account_ref(data.url, data.platform, data.platform_user_id)
-    unit = await UnitsRepository(ctx.session, ctx.tenant_id).get_or_404(data.unit_id, pointer="/unit_id")
+    unit = await tenants.get_unit(ctx, data.unit_id, pointer="/unit_id")
     await _check_people(ctx, data.operations_manager_id, list(data.operator_ids))
     await ctx.access.require(Permission.ACCOUNTS_WRITE, on=unit)
     now = ctx.now()
@@ -268,7 +268,7 @@ async def update_account(ctx: Ctx, account: Account, patch: AccountUpdate) -> Ac
     if account.status in ENDED:
         raise illegal(account.status, "update")
     if patch.unit_id is not msgspec.UNSET:
-        await UnitsRepository(ctx.session, ctx.tenant_id).get_or_404(patch.unit_id, pointer="/unit_id")
+        await tenants.get_unit(ctx, patch.unit_id, pointer="/unit_id")
     manager = (
         patch.operations_manager_id
         if patch.operations_manager_id is not msgspec.UNSET
@@ -301,7 +301,7 @@ async def _clear_staff_moved(ctx: Ctx, account: Account) -> None:
     if AttentionReason.MANAGER_CHANGE_NEEDED not in account.attention_reasons:
         return
     named = {account.operations_manager_id, *await operator_ids(ctx.session, account)} - {None}
-    if not await UsersRepository(ctx.session, ctx.tenant_id).any_disabled({u for u in named if u is not None}):
+    if not await users.any_disabled(ctx.session, ctx.tenant_id, {u for u in named if u is not None}):
         set_attention(account, AttentionReason.MANAGER_CHANGE_NEEDED, on=False)
         await ctx.session.flush()
 
@@ -449,6 +449,153 @@ async def readiness(ctx: Ctx, account: Account) -> tuple[int | None, list[UnmetR
     return version, await unmet_opening_rules(ctx.session, account, config)
 
 
+@dataclass(frozen=True)
+class DocumentSnapshot:
+    """What the opening rules read of one document: the items written (blank text does not count),
+    and whether it is disclosed on the account at a public URL."""
+
+    written: frozenset[str]
+    disclosed: bool
+
+
+@dataclass(frozen=True)
+class OpeningSnapshot:
+    """Everything the opening rules read about an account, gathered once (`opening_snapshot`)."""
+
+    platform: str
+    operating_body: str
+    manager_present: bool
+    operators_present: bool
+    documents: Mapping[str, DocumentSnapshot]  # by kind; a kind missing here is not written yet
+    unit_shared_mailbox: str | None
+    signup_mailbox: str | None
+    verified_badge: bool
+    profile_links_register: bool
+
+
+async def opening_snapshot(session: AsyncSession, account: Account) -> OpeningSnapshot:
+    """The account as the opening rules see it: with its documents, operators and its unit's mailbox."""
+    unit = await tenants.unit_of(session, account.tenant_id, account.unit_id)
+    documents = {
+        kind: DocumentSnapshot(
+            written=frozenset(k for k, v in document.items.items() if v and v.strip()),
+            disclosed=bool(document.disclosed_on_account and document.public_url),
+        )
+        for kind, document in (await documents_of(session, account)).items()
+    }
+    return OpeningSnapshot(
+        platform=account.platform,
+        operating_body=account.operating_body,
+        manager_present=account.operations_manager_id is not None,
+        operators_present=bool(await operator_ids(session, account)),
+        documents=documents,
+        unit_shared_mailbox=unit.shared_mailbox,
+        signup_mailbox=account.signup_mailbox,
+        verified_badge=account.verified_badge,
+        profile_links_register=account.profile_links_register,
+    )
+
+
+async def unmet_opening_rules(
+    session: AsyncSession, account: Account, config: dict[str, Any] | None
+) -> list[UnmetRule]:
+    """Every rule of the configuration a new account does not meet yet (empty: it may open)."""
+    if config is None:  # the one rule is to have a configuration: nothing to look up
+        return [_no_configuration()]
+    return unmet_rules(config, await opening_snapshot(session, account))
+
+
+def _no_configuration() -> UnmetRule:
+    return UnmetRule("/", Msg("account.rule.no-configuration"))
+
+
+def unmet_rules(config: dict[str, Any] | None, account: OpeningSnapshot) -> list[UnmetRule]:
+    """Every rule of the configuration the account (as `opening_snapshot` saw it) does not meet yet."""
+    if config is None:
+        return [_no_configuration()]
+    unmet: list[UnmetRule] = []
+    platforms = config["platforms"]
+    if account.platform not in platforms["allowed"]:
+        unmet.append(
+            UnmetRule(
+                "/platforms/allowed",
+                Msg("account.rule.platform", {"platform": account.platform}),
+                platforms.get("basis", []),
+            )
+        )
+    for kind, rule in config["opening"]["required_documents"].items():
+        if not rule["required"]:
+            continue
+        document = account.documents.get(kind)
+        written = document.written if document is not None else frozenset()
+        missing = [item for item in rule["items"] if item not in written]
+        if document is None or missing:
+            unmet.append(
+                UnmetRule(
+                    f"/opening/required_documents/{kind}",
+                    Msg("account.rule.document", {"document": Msg(f"document.{kind}")}),
+                    rule.get("basis", []),
+                    missing,
+                )
+            )
+        if (
+            kind == "account_policy"
+            and rule.get("must_be_disclosed")
+            and not (document is not None and document.disclosed)
+        ):
+            unmet.append(
+                UnmetRule(
+                    "/opening/required_documents/account_policy/must_be_disclosed",
+                    Msg("account.rule.policy-disclosed"),
+                    rule.get("basis", []),
+                )
+            )
+    mailbox = config["opening"]["signup_mailbox"]
+    if mailbox["policy"] == "unit_shared_mailbox":
+        shared = account.unit_shared_mailbox
+        if not shared or (account.signup_mailbox or "").lower() != shared.lower():
+            unmet.append(
+                UnmetRule(
+                    "/opening/signup_mailbox/policy",
+                    Msg("account.rule.shared-mailbox", {"mailbox": shared or "-"}),
+                    mailbox.get("basis", []),
+                )
+            )
+    link = config["opening"]["profile_link_to_register"]
+    if link["required"] and not account.profile_links_register:
+        unmet.append(
+            UnmetRule(
+                "/opening/profile_link_to_register/required", Msg("account.rule.profile-link"), link.get("basis", [])
+            )
+        )
+    badge = config["opening"]["verified_badge"]
+    if (
+        badge["policy"] == "required"
+        and (not badge["platforms"] or account.platform in badge["platforms"])
+        and not account.verified_badge
+    ):
+        unmet.append(
+            UnmetRule("/opening/verified_badge/policy", Msg("account.rule.verified-badge"), badge.get("basis", []))
+        )
+    if account.operating_body in {"outsourced", "designated_manager"} and not config["outsourcing"]["allowed"]:
+        unmet.append(
+            UnmetRule("/outsourcing/allowed", Msg("account.rule.outsourcing"), config["outsourcing"].get("basis", []))
+        )
+    if config["role_titles"]["operations_manager"] and not account.manager_present:
+        unmet.append(UnmetRule("/role_titles/operations_manager", Msg("account.rule.manager"), ["別紙様式"]))
+    if not account.operators_present:
+        unmet.append(UnmetRule("/role_titles/operator", Msg("account.rule.operator"), ["別紙様式"]))
+    return unmet
+
+
+def rules_not_met(unmet: list[UnmetRule]) -> ProblemError:
+    return ProblemError(
+        "conflict",
+        Msg("conflict.opening-rules", {"count": len(unmet)}),
+        extensions={"reason": "opening-rules-not-met", "unmet": [u.as_dict() for u in unmet]},
+    )
+
+
 # ---- posts --------------------------------------------------------------------------------------------
 
 
@@ -497,93 +644,3 @@ async def list_accounts(
             await set_tenant(session, tenant_id)
             rows = await AccountsRepository(session, tenant_id).within_page(within, after, limit + 1, filters)
     return list(rows[:limit]), len(rows) > limit
-
-
-async def unmet_opening_rules(
-    session: AsyncSession, account: Account, config: dict[str, Any] | None
-) -> list[UnmetRule]:
-    """Every rule of the configuration a new account does not meet yet (empty: it may open)."""
-    if config is None:
-        return [UnmetRule("/", Msg("account.rule.no-configuration"))]
-    unmet: list[UnmetRule] = []
-    platforms = config["platforms"]
-    if account.platform not in platforms["allowed"]:
-        unmet.append(
-            UnmetRule(
-                "/platforms/allowed",
-                Msg("account.rule.platform", {"platform": account.platform}),
-                platforms.get("basis", []),
-            )
-        )
-    documents = await documents_of(session, account)
-    for kind, rule in config["opening"]["required_documents"].items():
-        if not rule["required"]:
-            continue
-        document = documents.get(kind)
-        written = {k for k, v in (document.items if document else {}).items() if v and v.strip()}
-        missing = [item for item in rule["items"] if item not in written]
-        if document is None or missing:
-            unmet.append(
-                UnmetRule(
-                    f"/opening/required_documents/{kind}",
-                    Msg("account.rule.document", {"document": Msg(f"document.{kind}")}),
-                    rule.get("basis", []),
-                    missing,
-                )
-            )
-        if (
-            kind == "account_policy"
-            and rule.get("must_be_disclosed")
-            and not (document and document.disclosed_on_account and document.public_url)
-        ):
-            unmet.append(
-                UnmetRule(
-                    "/opening/required_documents/account_policy/must_be_disclosed",
-                    Msg("account.rule.policy-disclosed"),
-                    rule.get("basis", []),
-                )
-            )
-    mailbox = config["opening"]["signup_mailbox"]
-    if mailbox["policy"] == "unit_shared_mailbox":
-        unit = await UnitsRepository(session, account.tenant_id).get_or_404(account.unit_id)
-        if not unit.shared_mailbox or (account.signup_mailbox or "").lower() != unit.shared_mailbox.lower():
-            unmet.append(
-                UnmetRule(
-                    "/opening/signup_mailbox/policy",
-                    Msg("account.rule.shared-mailbox", {"mailbox": unit.shared_mailbox or "-"}),
-                    mailbox.get("basis", []),
-                )
-            )
-    link = config["opening"]["profile_link_to_register"]
-    if link["required"] and not account.profile_links_register:
-        unmet.append(
-            UnmetRule(
-                "/opening/profile_link_to_register/required", Msg("account.rule.profile-link"), link.get("basis", [])
-            )
-        )
-    badge = config["opening"]["verified_badge"]
-    if (
-        badge["policy"] == "required"
-        and (not badge["platforms"] or account.platform in badge["platforms"])
-        and not account.verified_badge
-    ):
-        unmet.append(
-            UnmetRule("/opening/verified_badge/policy", Msg("account.rule.verified-badge"), badge.get("basis", []))
-        )
-    if account.operating_body in {"outsourced", "designated_manager"} and not config["outsourcing"]["allowed"]:
-        unmet.append(
-            UnmetRule("/outsourcing/allowed", Msg("account.rule.outsourcing"), config["outsourcing"].get("basis", []))
-        )
-    if config["role_titles"]["operations_manager"] and account.operations_manager_id is None:
-        unmet.append(UnmetRule("/role_titles/operations_manager", Msg("account.rule.manager"), ["別紙様式"]))
-    if not await operator_ids(session, account):
-        unmet.append(UnmetRule("/role_titles/operator", Msg("account.rule.operator"), ["別紙様式"]))
-    return unmet
-
-
-def rules_not_met(unmet: list[UnmetRule]) -> ProblemError:
-    return ProblemError(
-        "conflict",
-        Msg("conflict.opening-rules", {"count": len(unmet)}),
-        extensions={"reason": "opening-rules-not-met", "unmet": [u.as_dict() for u in unmet]},
-    )

@@ -50,7 +50,7 @@ from service.kit.db import flush_or_conflict
 from service.kit.errors import FieldError, Msg, ProblemError, conflict, validation_failed
 from service.kit.ids import uuid7
 from service.kit.permissions import Permission
-from service.tenants.repository import UnitsRepository
+from service.tenants import service as tenants
 from service.tenants.service import tenant_of
 
 ENDING_DAYS_BEFORE = (30, 7)  # reminders before the end; the configuration names none
@@ -189,7 +189,7 @@ async def create_agreement(ctx: Ctx, data: AgreementCreate) -> Agreement:
     session, tenant_id, clock, principal = ctx.session, ctx.tenant_id, ctx.clock, ctx.principal
     if data.ends_on < data.starts_on:
         raise validation_failed([FieldError(Msg("agreement.period-order"), "period_order", "/ends_on")])
-    unit = await UnitsRepository(session, tenant_id).get_or_404(data.unit_id, pointer="/unit_id")
+    unit = await tenants.get_unit(ctx, data.unit_id, pointer="/unit_id")
     await ctx.access.require(Permission.AGREEMENTS_WRITE, on=unit)
     await _check_accounts(ctx, data.account_ids)
     now = clock.now()

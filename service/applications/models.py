@@ -4,13 +4,37 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.kit.db import Base
+from service.kit.db import Base, state_column
+
+
+class ApplicationState(StrEnum):
+    """Where an application stands: drafted by a unit, submitted, then decided or withdrawn."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class ApplicationKind(StrEnum):
+    """What an application asks (申請種別): a new account, a change to one, or its closure."""
+
+    NEW = "new"
+    CHANGE = "change"
+    CLOSURE = "closure"
+
+
+# Open: in progress, not yet decided or withdrawn. An account has at most one open application
+# (the migration's unique index uq_applications_open lists the same states).
+OPEN = frozenset({ApplicationState.DRAFT, ApplicationState.SUBMITTED})
 
 
 class Application(Base):
@@ -21,8 +45,8 @@ class Application(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     tenant_id: Mapped[uuid.UUID]
     account_id: Mapped[uuid.UUID]
-    kind: Mapped[str]
-    state: Mapped[str]
+    kind: Mapped[ApplicationKind] = state_column(ApplicationKind)
+    state: Mapped[ApplicationState] = state_column(ApplicationState)
     form: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_by: Mapped[uuid.UUID | None]
     created_by_label: Mapped[str]

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select, update
 
 from service.accounts.models import Account
-from service.applications.models import Application
+from service.applications.models import Application, ApplicationKind, ApplicationState
 from service.kit.repository import TenantRepository
 
 
@@ -20,8 +20,8 @@ class ApplicationsRepository(TenantRepository[Application]):
         before: uuid.UUID | None,
         limit: int,
         *,
-        state: str | None = None,
-        kind: str | None = None,
+        state: ApplicationState | None = None,
+        kind: ApplicationKind | None = None,
         account_id: uuid.UUID | None = None,
         unit_id: uuid.UUID | None = None,
     ) -> tuple[list[Application], bool]:

@@ -12,8 +12,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParam
 
 from service.accounts.schemas import Reason
 from service.applications import service
-from service.applications.models import Application
-from service.applications.schemas import ApplicationCreate, ApplicationKind, ApplicationRead, ApplicationState
+from service.applications.models import Application, ApplicationKind, ApplicationState
+from service.applications.schemas import ApplicationCreate, ApplicationRead
 from service.kit.access import requires
 from service.kit.context import Ctx
 from service.kit.http import DEFAULT_LIMIT, Cursor, IdempotencyKey, Limit, Page, after_id, id_page, problems

@@ -9,8 +9,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-ApplicationKind = Literal["new", "change", "closure"]
-ApplicationState = Literal["draft", "submitted", "approved", "rejected", "withdrawn"]
+from service.applications.models import ApplicationKind, ApplicationState
 
 
 class ProposedChanges(msgspec.Struct, forbid_unknown_fields=True):
@@ -43,9 +42,9 @@ class ApplicationCreate(msgspec.Struct, forbid_unknown_fields=True):
     guideline_attached: Annotated[bool, Meta(description="別にガイドラインを定めて添付する")] = False
 
     def __post_init__(self) -> None:
-        if self.kind == "new" and not self.purpose.strip():
+        if self.kind == ApplicationKind.NEW and not self.purpose.strip():
             raise ValueError("a new account's application needs its purpose (利用目的)")
-        if self.kind == "change" and (not self.change_types or self.changes is None):
+        if self.kind == ApplicationKind.CHANGE and (not self.change_types or self.changes is None):
             raise ValueError("a change application needs change_types and changes")
 
 

@@ -19,7 +19,7 @@ from service.accounts import service as accounts
 from service.accounts.hooks import PeoplePurged
 from service.accounts.models import CONTINUING, Account, AccountStatus
 from service.accounts.schemas import AccountUpdate
-from service.applications.models import Application
+from service.applications.models import OPEN, Application, ApplicationKind, ApplicationState
 from service.applications.repository import ApplicationsRepository
 from service.applications.schemas import ApplicationCreate
 from service.closures import service as closures
@@ -33,13 +33,17 @@ from service.kit.ids import uuid7
 from service.kit.permissions import Permission, Role
 from service.tenants.service import tenant_of
 
-KIND_LABELS = {"new": ("新規", "new account"), "change": ("変更", "change"), "closure": ("廃止", "closure")}
+K, S = ApplicationKind, ApplicationState
+KIND_LABELS = {K.NEW: ("新規", "new account"), K.CHANGE: ("変更", "change"), K.CLOSURE: ("廃止", "closure")}
+# state -> the actions it allows (anything else is a 409 naming these).
+ACTIONS: dict[ApplicationState, list[str]] = {
+    S.DRAFT: ["submit", "withdraw"],
+    S.SUBMITTED: ["approve", "reject", "withdraw"],
+}
 
 
 def _wrong_state(application: Application, action: str) -> ProblemError:
-    allowed = {"draft": ["submit", "withdraw"], "submitted": ["approve", "reject", "withdraw"]}.get(
-        application.state, []
-    )
+    allowed = ACTIONS.get(application.state, [])
     return ProblemError(
         "conflict",
         Msg(
@@ -84,9 +88,9 @@ async def _event(
 
 async def create_application(ctx: Ctx, data: ApplicationCreate) -> Application:
     account = await accounts.get(ctx, data.account_id, lock=True, permission=Permission.APPLICATIONS_WRITE)
-    if data.kind == "new" and account.status != AccountStatus.DRAFT:
+    if data.kind == K.NEW and account.status != AccountStatus.DRAFT:
         raise accounts.illegal(account.status, "apply_new")
-    if data.kind in {"change", "closure"} and account.status not in CONTINUING:
+    if data.kind in {K.CHANGE, K.CLOSURE} and account.status not in CONTINUING:
         raise accounts.illegal(account.status, f"apply_{data.kind}")
     now = ctx.now()
     application = Application(
@@ -94,7 +98,7 @@ async def create_application(ctx: Ctx, data: ApplicationCreate) -> Application:
         tenant_id=ctx.tenant_id,
         account_id=account.id,
         kind=data.kind,
-        state="draft",
+        state=S.DRAFT,
         form=msgspec.to_builtins(data),
         created_by=ctx.principal.id if ctx.principal.kind == "user" else None,
         created_by_label=ctx.access.label,
@@ -110,19 +114,19 @@ async def submit(ctx: Ctx, application: Application) -> Application:
     """Submit a draft. Where the configuration does not make this kind of application need
     approval (`opening.application.required` / `kinds`), submitting it also carries it out, with
     the same rules checked as an approval would."""
-    if application.state != "draft":
+    if application.state != S.DRAFT:
         raise _wrong_state(application, "submit")
     account = await accounts.get(ctx, application.account_id, lock=True, permission=Permission.APPLICATIONS_WRITE)
     session = ctx.session
     version, config = await guidelines.in_force_today(session, application.tenant_id, ctx.clock)
     now = ctx.now()
     automatic = not needs_approval(config, application.kind)
-    if application.kind == "new":
+    if application.kind == K.NEW:
         # Nothing to wait for: refuse now, while the account is still a draft, if rules are unmet.
         if automatic and (unmet := await accounts.unmet_opening_rules(session, account, config)):
             raise accounts.rules_not_met(unmet)
         await accounts.transition(session, account, "submit", now)
-    application.state, application.submitted_at, application.updated_at = "submitted", now, now
+    application.state, application.submitted_at, application.updated_at = S.SUBMITTED, now, now
     await session.flush()
     approver = ((config or {}).get("opening", {}).get("application") or {}).get("approver_role")
     await _event(session, application, account, "application.submitted", now, approver_role=approver)
@@ -131,7 +135,7 @@ async def submit(ctx: Ctx, application: Application) -> Application:
     return application
 
 
-def needs_approval(config: dict[str, Any] | None, kind: str) -> bool:
+def needs_approval(config: dict[str, Any] | None, kind: ApplicationKind) -> bool:
     """Without a configuration every application waits for a decision: the safe reading."""
     rule = (config or {}).get("opening", {}).get("application")
     if rule is None:
@@ -140,14 +144,14 @@ def needs_approval(config: dict[str, Any] | None, kind: str) -> bool:
 
 
 async def withdraw(ctx: Ctx, application: Application) -> Application:
-    if application.state not in {"draft", "submitted"}:
+    if application.state not in OPEN:
         raise _wrong_state(application, "withdraw")
     account = await accounts.get(ctx, application.account_id, lock=True, permission=Permission.APPLICATIONS_WRITE)
     session, now = ctx.session, ctx.now()
-    if application.kind == "new" and account.status == "pending_approval":
+    if application.kind == K.NEW and account.status == AccountStatus.PENDING_APPROVAL:
         await accounts.transition(session, account, "withdraw", now)
-    was_submitted = application.state == "submitted"
-    application.state, application.updated_at = "withdrawn", now
+    was_submitted = application.state == S.SUBMITTED
+    application.state, application.updated_at = S.WITHDRAWN, now
     await session.flush()
     if was_submitted:  # a draft was never announced, so its withdrawal is nobody's news
         await _event(session, application, account, "application.withdrawn", now)
@@ -168,7 +172,7 @@ async def _require_approver(ctx: Ctx, account: Account, config: dict[str, Any] |
 
 
 async def approve(ctx: Ctx, application: Application) -> Application:
-    if application.state != "submitted":
+    if application.state != S.SUBMITTED:
         raise _wrong_state(application, "approve")
     account = await accounts.get(ctx, application.account_id, lock=True)
     version, config = await guidelines.in_force_today(ctx.session, application.tenant_id, ctx.clock)
@@ -184,11 +188,11 @@ async def _carry_out(
     session, now, principal = ctx.session, ctx.now(), ctx.principal
     tenant = await tenant_of(session, account.tenant_id)
     today = local_today(ctx.clock, tenant.time_zone)
-    if application.kind == "new":
+    if application.kind == K.NEW:
         if unmet := await accounts.unmet_opening_rules(session, account, config):
             raise accounts.rules_not_met(unmet)
         await accounts.open_account(session, account, config or {}, today, now, guideline_version=version)
-    elif application.kind == "change":
+    elif application.kind == K.CHANGE:
         await accounts.update_account(
             ctx, account, msgspec.convert(application.form.get("changes") or {}, AccountUpdate)
         )
@@ -199,7 +203,7 @@ async def _carry_out(
             planned_end_on=dt.date.fromisoformat(planned) if planned else None,
             reason=str(application.form.get("closure_reason") or ""),
         )  # fmt: skip
-    application.state = "approved"
+    application.state = S.APPROVED
     application.decided_by = principal.id if principal.kind == "user" else None
     application.decided_by_label, application.decided_at = ctx.access.label, now
     application.updated_at = now
@@ -215,15 +219,15 @@ async def _carry_out(
 
 
 async def reject(ctx: Ctx, application: Application, reason: str) -> Application:
-    if application.state != "submitted":
+    if application.state != S.SUBMITTED:
         raise _wrong_state(application, "reject")
     account = await accounts.get(ctx, application.account_id, lock=True)
     session, principal, now = ctx.session, ctx.principal, ctx.now()
     _, config = await guidelines.in_force_today(session, application.tenant_id, ctx.clock)
     await _require_approver(ctx, account, config)
-    if application.kind == "new":
+    if application.kind == K.NEW:
         await accounts.transition(session, account, "reject", now, reason=reason)
-    application.state, application.decision_reason = "rejected", reason
+    application.state, application.decision_reason = S.REJECTED, reason
     application.decided_by = principal.id if principal.kind == "user" else None
     application.decided_by_label, application.decided_at = ctx.access.label, now
     application.updated_at = now

@@ -1,9 +1,16 @@
+"""Every query of the audit trail: the tenant's events, the platform's own, and writing new ones.
+
+The trail is append-only: the application role may insert and read its rows, never change them.
+"""
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEvent
 from service.audit.schemas import AuditFilter
@@ -46,3 +53,8 @@ class AuditRepository:
             query = query.where(AuditEvent.id < before)
         rows = list((await self.session.execute(query.order_by(AuditEvent.id.desc()).limit(limit + 1))).scalars())
         return rows[:limit], len(rows) > limit
+
+
+def add_events(session: Session, events: Iterable[AuditEvent]) -> None:
+    """Add events to the trail; they are written with the flush that made them (or the next one)."""
+    session.add_all(list(events))

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated
 
 import msgspec
@@ -18,20 +14,13 @@ from litestar.params import Parameter
 from litestar.response import Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.audit import service
 from service.audit.models import AuditEvent
-from service.audit.repository import AuditRepository
 from service.audit.schemas import AuditEventRead, AuditFilter
-from service.audit.service import record
 from service.kit.access import platform_only, requires
-from service.kit.db import Database, set_platform, set_tenant
+from service.kit.context import Ctx
 from service.kit.http import DEFAULT_LIMIT, Cursor, Limit, Page, after_id, id_page, problems
 from service.kit.permissions import Permission
-
-CSV_COLUMNS = [
-    "occurred_at", "action", "actor_kind", "actor_id", "actor_label",
-    "target_kind", "target_id", "changes", "request_id", "client_ip", "id",
-]  # fmt: skip
-EXPORT_BATCH = 1000
 
 
 def provide_filter(
@@ -57,53 +46,10 @@ def event_read(row: AuditEvent) -> AuditEventRead:
     return msgspec.convert(row, AuditEventRead, from_attributes=True)
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheets run cells that start like a formula; an auditor's export must not.
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
-
-
-async def _csv_rows(db: Database, tenant_id: uuid.UUID | None, filters: AuditFilter) -> AsyncIterator[bytes]:
-    yield "\ufeff".encode()  # a BOM, so spreadsheet software reads the Japanese correctly
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    before: uuid.UUID | None = None
-    while True:
-        async with db.unit_of_work() as session:
-            if tenant_id is None:
-                await set_platform(session)
-            else:
-                await set_tenant(session, tenant_id)
-            rows, more = await AuditRepository(session, tenant_id).page(filters, before, EXPORT_BATCH)
-        for row in rows:
-            writer.writerow(
-                [
-                    _cell(row.occurred_at.isoformat()),
-                    _cell(row.action),
-                    _cell(row.actor_kind),
-                    _cell(row.actor_id),
-                    _cell(row.actor_label),
-                    _cell(row.target_kind),
-                    _cell(row.target_id),
-                    _cell(json.dumps(row.changes, ensure_ascii=False, sort_keys=True)),
-                    _cell(row.request_id),
-                    _cell(row.client_ip),
-                    _cell(row.id),
-                ]
-            )
-        yield buffer.getvalue().encode()
-        buffer.seek(0)
-        buffer.truncate()
-        if not more or not rows:
-            return
-        before = rows[-1].id
-
-
 def _export(state: State, tenant_id: uuid.UUID | None, filters: AuditFilter) -> Stream:
     stamp = state.clock.now().strftime("%Y%m%dT%H%M%SZ")
     return Stream(
-        _csv_rows(state.db, tenant_id, filters),
+        service.export_rows(state.db, tenant_id, filters),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'},
     )
@@ -123,13 +69,12 @@ class TenantAuditController(Controller):
     )
     async def list_(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[Ctx],
         filters: NamedDependency[AuditFilter],
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[AuditEventRead]:
-        rows, more = await AuditRepository(db_session, current_tenant_id).page(filters, after_id(cursor), limit)
+        rows, more = await service.list_events(ctx, filters, after_id(cursor), limit)
         return id_page(rows, more, event_read)
 
     @get(
@@ -143,20 +88,12 @@ class TenantAuditController(Controller):
     async def export(
         self,
         state: State,
-        current_tenant_id: NamedDependency[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[Ctx],
         filters: NamedDependency[AuditFilter],
     ) -> Stream:
         """Every event matching the filters; the export itself is recorded in the trail."""
-        record(
-            db_session,
-            "audit.exported",
-            target_kind="audit_trail",
-            target_id=None,
-            tenant_id=current_tenant_id,
-            changes={"filters": msgspec.to_builtins(filters)},
-        )
-        return _export(state, current_tenant_id, filters)
+        service.record_export(ctx, filters)
+        return _export(state, ctx.tenant_id, filters)
 
 
 class PlatformAuditController(Controller):
@@ -178,5 +115,5 @@ class PlatformAuditController(Controller):
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[AuditEventRead]:
-        rows, more = await AuditRepository(platform_session, None).page(filters, after_id(cursor), limit)
+        rows, more = await service.list_platform_events(platform_session, filters, after_id(cursor), limit)
         return id_page(rows, more, event_read)

@@ -11,17 +11,26 @@ The application role may only insert and read audit rows, never update or delete
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import enum
+import io
+import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
+import msgspec
 from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, UOWTransaction
 
 from service.audit.models import AuditEvent
+from service.audit.repository import AuditRepository, add_events
+from service.audit.schemas import AuditFilter
 from service.kit.actor import current_actor
+from service.kit.context import Ctx
+from service.kit.db import Database, set_platform, set_tenant
 from service.kit.ids import uuid7
 from service.kit.requestid import current_request_id
 
@@ -136,7 +145,7 @@ def record_row_changes(session: Session, _flush: UOWTransaction, _instances: obj
             if col.key not in excluded
         }
         pending.append(_change_event(session, obj, "deleted", changes, now))
-    session.add_all(pending)
+    add_events(session, pending)
 
 
 def _change_event(session: Session, obj: Any, verb: str, changes: dict[str, Any], now: dt.datetime) -> AuditEvent:
@@ -162,14 +171,94 @@ def record(
     changes: dict[str, Any] | None = None,
 ) -> None:
     """An event that is not a row change (a login, a refused refresh token, an export)."""
-    session.add(
-        _event(
-            session.sync_session,
-            tenant_id=tenant_id,
-            action=action,
-            target_kind=target_kind,
-            target_id=str(target_id) if target_id is not None else None,
-            changes={k: _plain(v) for k, v in (changes or {}).items()},
-            occurred_at=_now(session.sync_session),
-        )
+    sync = session.sync_session
+    event = _event(
+        sync,
+        tenant_id=tenant_id,
+        action=action,
+        target_kind=target_kind,
+        target_id=str(target_id) if target_id is not None else None,
+        changes={k: _plain(v) for k, v in (changes or {}).items()},
+        occurred_at=_now(sync),
     )
+    add_events(sync, [event])
+
+
+# ---- reading the trail -----------------------------------------------------------------------------------
+
+CSV_COLUMNS = [
+    "occurred_at", "action", "actor_kind", "actor_id", "actor_label",
+    "target_kind", "target_id", "changes", "request_id", "client_ip", "id",
+]  # fmt: skip
+EXPORT_BATCH = 1000
+
+
+async def list_events(
+    ctx: Ctx, filters: AuditFilter, before: uuid.UUID | None, limit: int
+) -> tuple[list[AuditEvent], bool]:
+    """The tenant's trail, newest first."""
+    return await AuditRepository(ctx.session, ctx.tenant_id).page(filters, before, limit)
+
+
+async def list_platform_events(
+    session: AsyncSession, filters: AuditFilter, before: uuid.UUID | None, limit: int
+) -> tuple[list[AuditEvent], bool]:
+    """The platform's own trail (a platform session), newest first."""
+    return await AuditRepository(session, None).page(filters, before, limit)
+
+
+def record_export(ctx: Ctx, filters: AuditFilter) -> None:
+    """An export of the tenant's trail is itself in the trail, with the filters it used."""
+    record(
+        ctx.session,
+        "audit.exported",
+        target_kind="audit_trail",
+        target_id=None,
+        tenant_id=ctx.tenant_id,
+        changes={"filters": msgspec.to_builtins(filters)},
+    )
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # Spreadsheets run cells that start like a formula; an auditor's export must not.
+    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
+
+
+async def export_rows(db: Database, tenant_id: uuid.UUID | None, filters: AuditFilter) -> AsyncIterator[bytes]:
+    """Every event matching the filters as CSV (UTF-8 with a BOM), read in batches, each in a
+    transaction of its own, so a long export holds no transaction open while it is sent."""
+    yield "\ufeff".encode()  # a BOM, so spreadsheet software reads the Japanese correctly
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    before: uuid.UUID | None = None
+    while True:
+        async with db.unit_of_work() as session:
+            if tenant_id is None:
+                await set_platform(session)
+            else:
+                await set_tenant(session, tenant_id)
+            rows, more = await AuditRepository(session, tenant_id).page(filters, before, EXPORT_BATCH)
+        for row in rows:
+            writer.writerow(
+                [
+                    _cell(row.occurred_at.isoformat()),
+                    _cell(row.action),
+                    _cell(row.actor_kind),
+                    _cell(row.actor_id),
+                    _cell(row.actor_label),
+                    _cell(row.target_kind),
+                    _cell(row.target_id),
+                    _cell(json.dumps(row.changes, ensure_ascii=False, sort_keys=True)),
+                    _cell(row.request_id),
+                    _cell(row.client_ip),
+                    _cell(row.id),
+                ]
+            )
+        yield buffer.getvalue().encode()
+        buffer.seek(0)
+        buffer.truncate()
+        if not more or not rows:
+            return
+        before = rows[-1].id

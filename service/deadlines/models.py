@@ -2,13 +2,26 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.kit.db import Base
+from service.kit.db import Base, state_column
+
+
+class DeadlineState(StrEnum):
+    PENDING = "pending"  # waiting for its time
+    QUEUED = "queued"  # due: the sweep handed it to a worker
+    DONE = "done"
+    CANCELLED = "cancelled"  # its subject no longer calls for it
+    FAILED = "failed"  # out of retries (an operator may retry its dead message)
+
+
+# Still to run: not carried out, not cancelled, not given up on.
+STILL_TO_RUN = frozenset({DeadlineState.PENDING, DeadlineState.QUEUED})
 
 
 class Deadline(Base):
@@ -24,7 +37,7 @@ class Deadline(Base):
     subject_kind: Mapped[str]
     subject_id: Mapped[str]
     due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    state: Mapped[str] = mapped_column(default="pending")
+    state: Mapped[DeadlineState] = state_column(DeadlineState, default=DeadlineState.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None]
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)

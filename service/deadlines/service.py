@@ -1,23 +1,27 @@
-"""Deadlines: scheduling them, cancelling them, and what each kind does when it falls due.
+"""Deadlines: scheduling them, cancelling them, and carrying them out when they fall due.
 
 Scheduling is idempotent (a `dedupe_key` per tenant), so re-deriving a tenant's deadlines from
-its configuration never doubles one. Cancelling stops every pending or queued deadline of a
-subject; a worker that receives a cancelled one does nothing.
+its configuration never doubles one. Cancelling stops every deadline of a subject still to run;
+a worker that receives a cancelled one does nothing. What each kind does when it falls due is its
+domain's handler, declared to the bootstrap.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
+import logging
 import uuid
 from typing import Any
 
-from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.deadlines.models import Deadline
+from service.deadlines import repository
+from service.deadlines.models import Deadline, DeadlineState
+from service.deadlines.repository import DeadlinesRepository
 from service.kit import registry
-from service.kit.ids import uuid7
+from service.kit.context import Ctx
+
+log = logging.getLogger("koshiki.deadlines")
 
 
 async def schedule(
@@ -39,35 +43,16 @@ async def schedule(
     with its handler, to the bootstrap."""
     if kind not in registry.current().deadlines:
         raise ValueError(f"deadline kind {kind!r} is not declared by any domain of this process")
-    on_conflict = (
-        """DO UPDATE SET state = 'pending', due_at = EXCLUDED.due_at, payload = EXCLUDED.payload,
-                         updated_at = EXCLUDED.updated_at, attempts = 0, last_error = NULL, queued_at = NULL
-             WHERE deadlines.state = 'cancelled'"""
-        if revive
-        else "DO NOTHING"
+    return await DeadlinesRepository(session, tenant_id).schedule(
+        kind=kind,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        due_at=due_at,
+        dedupe_key=dedupe_key,
+        now=now,
+        payload=payload or {},
+        revive=revive,
     )
-    inserted = await session.scalar(
-        text(
-            f"""
-            INSERT INTO deadlines (id, tenant_id, kind, subject_kind, subject_id, due_at, payload, dedupe_key,
-                                   created_at, updated_at)
-            VALUES (:id, :tenant_id, :kind, :subject_kind, :subject_id, :due_at, CAST(:payload AS jsonb), :key, :now, :now)
-            ON CONFLICT (tenant_id, subject_kind, subject_id, dedupe_key) {on_conflict} RETURNING id
-            """  # noqa: S608 - one of two constant clauses
-        ),
-        {
-            "id": uuid7(),
-            "tenant_id": tenant_id,
-            "kind": kind,
-            "subject_kind": subject_kind,
-            "subject_id": subject_id,
-            "due_at": due_at,
-            "payload": json.dumps(payload or {}, default=str),
-            "key": dedupe_key,
-            "now": now,
-        },
-    )
-    return inserted is not None
 
 
 async def cancel(
@@ -83,29 +68,57 @@ async def cancel(
 ) -> int:
     """Cancel the subject's deadlines that have not run (of `kinds`, if given; except `keep_keys`;
     only those due after `due_after`, if given)."""
-    query = update(Deadline).where(
-        Deadline.tenant_id == tenant_id,
-        Deadline.subject_kind == subject_kind,
-        Deadline.subject_id == subject_id,
-        Deadline.state.in_(("pending", "queued")),
+    return await DeadlinesRepository(session, tenant_id).cancel(
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        now=now,
+        kinds=kinds,
+        keep_keys=keep_keys,
+        due_after=due_after,
     )
-    if kinds is not None:
-        query = query.where(Deadline.kind.in_(kinds))
-    if keep_keys:
-        query = query.where(Deadline.dedupe_key.not_in(keep_keys))
-    if due_after is not None:
-        query = query.where(Deadline.due_at > due_after)
-    result = await session.execute(query.values(state="cancelled", updated_at=now))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def next_pending_payload(session: AsyncSession, tenant_id: uuid.UUID, kind: str) -> dict[str, Any] | None:
     """The payload of the tenant's next pending deadline of a kind (None: there is none)."""
-    query = (
-        select(Deadline.payload)
-        .where(Deadline.tenant_id == tenant_id, Deadline.kind == kind, Deadline.state == "pending")
-        .order_by(Deadline.due_at)
-        .limit(1)
+    return await DeadlinesRepository(session, tenant_id).next_pending_payload(kind)
+
+
+async def list_deadlines(
+    ctx: Ctx, after: tuple[dt.datetime, uuid.UUID] | None, limit: int, *, state: DeadlineState | None = None
+) -> tuple[list[Deadline], bool]:
+    """The tenant's deadlines by due time, after the (due_at, id) of the previous page."""
+    return await DeadlinesRepository(ctx.session, ctx.tenant_id).by_due_time(after, limit, state=state)
+
+
+# ---- the worker's part ---------------------------------------------------------------------------------
+
+
+async def run_one(session: AsyncSession, deadline_id: uuid.UUID, now: dt.datetime) -> None:
+    """Carry out one queued deadline with its kind's handler, then close it (done, and audited)."""
+    deadline = await repository.lock(session, deadline_id)
+    # Done, cancelled or failed already (a redelivery, a withdrawn process): nothing to do.
+    if deadline is None or deadline.state != DeadlineState.QUEUED:
+        return
+    await registry.current().deadline_handler(deadline.kind)(session, deadline, now)
+    await session.flush()  # whatever the handler changed, before the deadline is closed
+    await repository.close(session, deadline.id, now)
+    log.info(
+        "deadline done",
+        extra={"kind": deadline.kind, "tenant_id": str(deadline.tenant_id), "due_at": deadline.due_at.isoformat()},
     )
-    payload: dict[str, Any] | None = await session.scalar(query)
-    return payload
+
+
+async def count_failure(session: AsyncSession, deadline_id: uuid.UUID, error: str, now: dt.datetime) -> None:
+    """Keep count of a queued deadline's failures on the row itself (the queue retries with backoff)."""
+    await repository.count_failure(session, deadline_id, error[:2000], now)
+
+
+async def give_up(session: AsyncSession, deadline_ids: list[uuid.UUID], error: str, now: dt.datetime) -> None:
+    """Out of retries: the deadlines still queued are marked failed (visible through the API),
+    never left for the sweep to pick up again and again."""
+    await repository.fail_queued(session, deadline_ids, error, now)
+
+
+async def run_again(session: AsyncSession, deadline_ids: list[uuid.UUID]) -> None:
+    """Failed deadlines retried by an operator are queued again."""
+    await repository.requeue_failed(session, deadline_ids)

@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import Parameter
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.events import service
 from service.events.models import Event
+from service.events.schemas import EventRead
 from service.kit.access import requires
+from service.kit.context import Ctx
 from service.kit.http import DEFAULT_LIMIT, Cursor, Limit, Page, after_id, id_page, problems
 from service.kit.permissions import Permission
-
-
-class EventRead(msgspec.Struct):
-    id: uuid.UUID
-    type: str
-    subject_kind: str
-    subject_id: str | None
-    data: dict[str, Any]
-    occurred_at: dt.datetime
 
 
 def event_read(row: Event) -> EventRead:
@@ -45,16 +35,10 @@ class EventController(Controller):
     )
     async def list_(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[Ctx],
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
         type: Annotated[str | None, Parameter(description="Only events of this type.", max_length=100)] = None,
     ) -> Page[EventRead]:
-        query = select(Event).where(Event.tenant_id == current_tenant_id)
-        if type is not None:
-            query = query.where(Event.type == type)
-        if (before := after_id(cursor)) is not None:
-            query = query.where(Event.id < before)
-        rows = list((await db_session.execute(query.order_by(Event.id.desc()).limit(limit + 1))).scalars())
-        return id_page(rows[:limit], len(rows) > limit, event_read)
+        rows, more = await service.list_events(ctx, after_id(cursor), limit, type=type)
+        return id_page(rows, more, event_read)

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
-
-from service.events.hooks import EVENT_DISPATCHED, Dispatch
-from service.events.models import Event
+from service.events import service
 from service.kit.queue import once, runtime, work
 from service.kit.registry import Registry
 
 
 async def dispatch_event(event_id: str, tenant_id: str | None = None) -> None:
+    if tenant_id is None:
+        raise ValueError("an event belongs to a tenant: its dispatch names it")
     now = runtime().clock.now()
     async with work(tenant_id, "dispatch_event") as session:
         if not await once(session, f"dispatch:{event_id}", tenant_id, now):
             return
-        event = (await session.execute(select(Event).where(Event.id == uuid.UUID(event_id)))).scalar_one()
-        await EVENT_DISPATCHED.publish(Dispatch(session, event, now))
+        await service.dispatch(session, uuid.UUID(tenant_id), uuid.UUID(event_id), now)
 
 
 def register(registry: Registry) -> None:

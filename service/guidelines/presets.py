@@ -19,16 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.config import project_home
 from service.guidelines.hooks import GUIDELINE_CHANGED, GuidelineChanged
-from service.guidelines.repository import GuidelineRepository
-from service.guidelines.service import create_version, document_errors, guideline_schema
+from service.guidelines.service import create_version, document_errors, guideline_schema, latest_version
 from service.kit.clock import Clock
+from service.kit.context import Ctx
 from service.kit.db import set_platform, set_tenant
 from service.kit.errors import FieldError, Msg
 from service.kit.i18n import Lang
 from service.kit.validation import schema_errors
-from service.tenants import service
+from service.tenants import service as tenants
 from service.tenants.models import Tenant
-from service.tenants.repository import TenantsRepository, UnitsRepository
 from service.tenants.schemas import TenantCreate, TenantUpdate, UnitCreate, UnitUpdate
 
 
@@ -90,53 +89,47 @@ async def load_preset(session: AsyncSession, clock: Clock, preset: dict[str, Any
     """Apply one validated preset inside the caller's unit of work."""
     spec = preset["tenant"]
     await set_platform(session)
-    tenants = TenantsRepository(session)
-    tenant = await tenants.by_slug(spec["slug"])
+    tenant = await tenants.tenant_by_slug(session, spec["slug"])
     created = tenant is None
     changed = False
     if tenant is None:
-        tenant = await service.create_tenant(session, clock, TenantCreate(**spec))
+        tenant = await tenants.create_tenant(session, clock, data=TenantCreate(**spec))
     else:
         before = tenant.version
         fields = {k: v for k, v in spec.items() if k != "slug"}
-        await service.update_tenant(session, clock, tenant, TenantUpdate(**fields))
+        await tenants.update_tenant(session, clock, tenant=tenant, patch=TenantUpdate(**fields))
         changed = tenant.version != before
     await set_tenant(session, tenant.id)
+    # Inside the tenant, a preset acts as the system does: every permission, no user behind it.
+    ctx = Ctx.for_system(session, tenant.id, clock, "presets")
 
-    units = UnitsRepository(session, tenant.id)
     made = units_changed = 0
     # Parents first, so children can point at them.
     for spec_unit in sorted(preset["units"], key=lambda u: u.get("parent") is not None):
         parent_code = spec_unit.get("parent")
-        parent = await units.by_code(parent_code) if parent_code else None
+        parent = await tenants.unit_by_code(ctx, parent_code) if parent_code else None
         values = {
             "name_ja": spec_unit["name_ja"],
             "name_en": spec_unit["name_en"],
             "parent_id": parent.id if parent else None,
             "shared_mailbox": spec_unit.get("shared_mailbox"),
         }
-        existing = await units.by_code(spec_unit["code"])
+        existing = await tenants.unit_by_code(ctx, spec_unit["code"])
         if existing is None:
-            await service.create_unit(units, clock, UnitCreate(code=spec_unit["code"], **values))
+            await tenants.create_unit(ctx, UnitCreate(code=spec_unit["code"], **values))
             made += 1
         else:
             before = existing.version
-            await service.update_unit(units, clock, existing, UnitUpdate(**values))
+            await tenants.update_unit(ctx, existing, UnitUpdate(**values))
             units_changed += existing.version != before
 
     guideline = preset["guideline"]
-    repo = GuidelineRepository(session, tenant.id)
-    latest = await repo.latest()
+    latest = await latest_version(ctx)
     effective = dt.date.fromisoformat(guideline["effective_from"])
     recorded: int | None = None
     if latest is None or latest.document != guideline["document"] or latest.effective_from != effective:
         row = await create_version(
-            repo,
-            clock,
-            None,
-            document=guideline["document"],
-            reason=guideline["reason"],
-            effective_from=effective,
+            ctx, document=guideline["document"], reason=guideline["reason"], effective_from=effective
         )
         recorded = row.version
     else:
@@ -151,4 +144,4 @@ def preset_files(directory: Path) -> list[Path]:
 
 async def tenant_by_slug(session: AsyncSession, slug: str) -> Tenant | None:
     await set_platform(session)
-    return await TenantsRepository(session).by_slug(slug)
+    return await tenants.tenant_by_slug(session, slug)

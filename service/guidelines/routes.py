@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.guidelines import service
 from service.guidelines.models import GuidelineVersion
-from service.guidelines.repository import GuidelineRepository
 from service.guidelines.schemas import (
     GuidelineDiff,
     GuidelineVersionCreate,
@@ -22,9 +19,7 @@ from service.guidelines.schemas import (
     GuidelineVersionSummary,
 )
 from service.kit.access import requires
-from service.kit.auth import Principal
-from service.kit.clock import Clock, local_today
-from service.kit.errors import not_found
+from service.kit.context import Ctx
 from service.kit.http import (
     DEFAULT_LIMIT,
     ETAG_HEADER,
@@ -41,7 +36,6 @@ from service.kit.http import (
 )
 from service.kit.idempotency import idempotent
 from service.kit.permissions import Permission
-from service.tenants.repository import TenantsRepository
 
 
 def version_read(row: GuidelineVersion) -> GuidelineVersionRead:
@@ -50,13 +44,6 @@ def version_read(row: GuidelineVersion) -> GuidelineVersionRead:
 
 def _read_response(row: GuidelineVersion) -> Response[GuidelineVersionRead]:
     return Response(version_read(row), headers={"ETag": etag(row.version)})
-
-
-async def _tenant_today(session: AsyncSession, tenant_id: uuid.UUID, clock: NamedDependency[Clock]) -> dt.date:
-    tenant = await TenantsRepository(session).get(tenant_id)
-    if tenant is None:
-        raise not_found("tenant")
-    return local_today(clock, tenant.time_zone)
 
 
 class GuidelineController(Controller):
@@ -73,20 +60,14 @@ class GuidelineController(Controller):
     )
     async def in_force(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
-        clock: NamedDependency[Clock],
+        ctx: NamedDependency[Ctx],
         on: Annotated[
             dt.date | None,
             Parameter(description="The date to ask about; today in the tenant's time zone if omitted."),
         ] = None,
     ) -> Response[GuidelineVersionRead]:
         """The version whose effective date is the latest not after the date asked about."""
-        day = on or await _tenant_today(db_session, current_tenant_id, clock)
-        row = await GuidelineRepository(db_session, current_tenant_id).in_force(day)
-        if row is None:
-            raise not_found("guideline-version")
-        return _read_response(row)
+        return _read_response(await service.version_in_force(ctx, on))
 
     @post(
         "/versions",
@@ -99,11 +80,8 @@ class GuidelineController(Controller):
     async def create(
         self,
         request: Request[Any, Any, Any],
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         data: JSONBody[GuidelineVersionCreate],
-        db_session: NamedDependency[AsyncSession],
-        clock: NamedDependency[Clock],
-        principal: NamedDependency[Principal],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[GuidelineVersionRead]:
@@ -112,19 +90,16 @@ class GuidelineController(Controller):
         to be sure nobody recorded another version since you read it."""
 
         async def run() -> Response[GuidelineVersionRead]:
-            repo = GuidelineRepository(db_session, current_tenant_id)
             if if_match is not None:
-                latest = await repo.latest()
-                require_if_match(request, latest.version if latest else 0)
-            effective = data.effective_from or await _tenant_today(db_session, current_tenant_id, clock)
+                require_if_match(request, await service.latest_number(ctx))
             row = await service.create_version(
-                repo, clock, principal, document=data.document, reason=data.reason, effective_from=effective
+                ctx, document=data.document, reason=data.reason, effective_from=data.effective_from
             )
             response = _read_response(row)
             response.status_code = 201
             return response
 
-        return await idempotent(request, db_session, idempotency_key, current_tenant_id, run)
+        return await idempotent(request, ctx.session, idempotency_key, ctx.tenant_id, run)
 
     @get(
         "/versions",
@@ -135,19 +110,11 @@ class GuidelineController(Controller):
     )
     async def list_versions(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[Ctx],
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[GuidelineVersionSummary]:
-        repo = GuidelineRepository(db_session, current_tenant_id)
-        query = repo.select().order_by(GuidelineVersion.version.desc()).limit(limit + 1)
-        before = cursor_value(cursor, int)
-        if before is not None:
-            query = query.where(GuidelineVersion.version < before)
-        rows = list((await db_session.execute(query)).scalars())
-        more = len(rows) > limit
-        rows = rows[:limit]
+        rows, more = await service.list_versions(ctx, cursor_value(cursor, int), limit)
         return Page(
             items=[msgspec.convert(r, GuidelineVersionSummary, from_attributes=True) for r in rows],
             next_cursor=encode_cursor([rows[-1].version]) if more else None,
@@ -163,11 +130,10 @@ class GuidelineController(Controller):
     )
     async def read_version(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         version: FromPath[int],
-        db_session: NamedDependency[AsyncSession],
     ) -> Response[GuidelineVersionRead]:
-        return _read_response(await service.get_version(GuidelineRepository(db_session, current_tenant_id), version))
+        return _read_response(await service.get_version(ctx, version))
 
     @get(
         "/diff",
@@ -178,14 +144,12 @@ class GuidelineController(Controller):
     )
     async def diff(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[Ctx],
         from_version: Annotated[int, QueryParameter(name="from", ge=1, description="The older version.")],
         to_version: Annotated[int, QueryParameter(name="to", ge=1, description="The newer version.")],
     ) -> GuidelineDiff:
-        repo = GuidelineRepository(db_session, current_tenant_id)
-        before = await service.get_version(repo, from_version)
-        after = await service.get_version(repo, to_version)
+        before = await service.get_version(ctx, from_version)
+        after = await service.get_version(ctx, to_version)
         return GuidelineDiff(
             from_version=from_version,
             to_version=to_version,

@@ -24,10 +24,10 @@ from service.guidelines.hooks import GUIDELINE_CHANGED, GuidelineChanged
 from service.guidelines.models import GuidelineVersion
 from service.guidelines.repository import GuidelineRepository
 from service.guidelines.schemas import GuidelineChange
-from service.kit.auth import Principal
 from service.kit.clock import Clock, local_today
+from service.kit.context import Ctx
 from service.kit.db import flush_or_conflict
-from service.kit.errors import FieldError, Msg, conflict, not_found, validation_failed
+from service.kit.errors import FieldError, Msg, conflict, validation_failed
 from service.kit.ids import uuid7
 from service.kit.validation import pointer, schema_errors
 from service.tenants.service import tenant_of
@@ -194,17 +194,36 @@ def check_document(document: Any, prefix: str = "/document") -> None:
 # ---- versions ---------------------------------------------------------------------------------
 
 
+def _versions(ctx: Ctx) -> GuidelineRepository:
+    return GuidelineRepository(ctx.session, ctx.tenant_id)
+
+
+async def tenant_today(session: AsyncSession, tenant_id: uuid.UUID, clock: Clock) -> dt.date:
+    """Today in the tenant's time zone."""
+    tenant = await tenant_of(session, tenant_id)
+    return local_today(clock, tenant.time_zone)
+
+
+def _author(ctx: Ctx) -> tuple[str, uuid.UUID | None]:
+    """Who records a version: the caller, or "system" when a command loads a preset."""
+    if ctx.access.system:
+        return "system", None
+    return ctx.access.label, ctx.principal.id
+
+
 async def create_version(
-    repo: GuidelineRepository,
-    clock: Clock,
-    actor: Principal | None,
+    ctx: Ctx,
     *,
     document: dict[str, Any],
     reason: str,
-    effective_from: dt.date,
+    effective_from: dt.date | None = None,
     allow_unchanged: bool = False,
 ) -> GuidelineVersion:
+    """Record a new version (applying from today in the tenant's time zone unless `effective_from`
+    says otherwise); what the configuration schedules follows it."""
+    effective_from = effective_from or await tenant_today(ctx.session, ctx.tenant_id, ctx.clock)
     check_document(document)
+    repo = _versions(ctx)
     latest = await repo.latest()
     if (
         latest is not None
@@ -213,23 +232,44 @@ async def create_version(
         and latest.effective_from == effective_from
     ):
         raise conflict("conflict.guideline-unchanged", version=latest.version)
+    created_by, created_by_id = _author(ctx)
     row = repo.add(
         GuidelineVersion(
             id=uuid7(),
-            tenant_id=repo.tenant_id,
+            tenant_id=ctx.tenant_id,
             version=(latest.version + 1) if latest else 1,
             document=document,
             reason=reason,
             effective_from=effective_from,
-            created_by=actor.label if actor else "system",
-            created_by_id=actor.id if actor else None,
-            created_at=clock.now(),
+            created_by=created_by,
+            created_by_id=created_by_id,
+            created_at=ctx.now(),
         )
     )
-    await flush_or_conflict(repo.session, conflict("conflict.guideline-version-race"))
+    await flush_or_conflict(ctx.session, conflict("conflict.guideline-version-race"))
     # Deadlines the configuration sets (the annual continuation declaration) follow it.
-    await GUIDELINE_CHANGED.publish(GuidelineChanged(repo.session, repo.tenant_id, clock.now()))
+    await GUIDELINE_CHANGED.publish(GuidelineChanged(ctx.session, ctx.tenant_id, ctx.now()))
     return row
+
+
+async def latest_version(ctx: Ctx) -> GuidelineVersion | None:
+    return await _versions(ctx).latest()
+
+
+async def latest_number(ctx: Ctx) -> int:
+    """The latest version's number (0 before the first): what an If-Match names."""
+    latest = await latest_version(ctx)
+    return latest.version if latest else 0
+
+
+async def version_in_force(ctx: Ctx, on: dt.date | None = None) -> GuidelineVersion:
+    """The version in force on `on` (today in the tenant's time zone if omitted), or the 404."""
+    day = on or await tenant_today(ctx.session, ctx.tenant_id, ctx.clock)
+    return await _versions(ctx).in_force_or_404(day)
+
+
+async def list_versions(ctx: Ctx, before: int | None, limit: int) -> tuple[list[GuidelineVersion], bool]:
+    return await _versions(ctx).newest_first(before, limit)
 
 
 async def in_force_on(
@@ -244,15 +284,11 @@ async def in_force_today(
     session: AsyncSession, tenant_id: uuid.UUID, clock: Clock
 ) -> tuple[int | None, dict[str, Any] | None]:
     """The configuration in force today in the tenant's time zone (version, document)."""
-    tenant = await tenant_of(session, tenant_id)
-    return await in_force_on(session, tenant_id, local_today(clock, tenant.time_zone))
+    return await in_force_on(session, tenant_id, await tenant_today(session, tenant_id, clock))
 
 
-async def get_version(repo: GuidelineRepository, version: int) -> GuidelineVersion:
-    row = await repo.by_number(version)
-    if row is None:
-        raise not_found("guideline-version")
-    return row
+async def get_version(ctx: Ctx, version: int) -> GuidelineVersion:
+    return await _versions(ctx).by_number_or_404(version)
 
 
 def diff(before: Any, after: Any, path: tuple[str | int, ...] = ()) -> list[GuidelineChange]:

@@ -12,9 +12,8 @@ from litestar.params import JSONBody
 from msgspec import Meta
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.audit.service import record
+from service.identity import service
 from service.identity.service import Identity, IssuedSession
-from service.identity.sessions import revoke_family, revoke_user_sessions
 from service.kit.access import users_only
 from service.kit.auth import Principal, client_ip
 from service.kit.clock import Clock
@@ -105,15 +104,7 @@ class AuthController(Controller):
         platform_or_tenant_session: NamedDependency[AsyncSession],
         clock: NamedDependency[Clock],
     ) -> None:
-        if principal.session_id is not None:
-            await revoke_family(platform_or_tenant_session, principal.session_id, clock.now(), "logout")
-        record(
-            platform_or_tenant_session,
-            "auth.logout",
-            target_kind="user",
-            target_id=principal.id,
-            tenant_id=principal.tenant_id,
-        )
+        await service.logout(platform_or_tenant_session, clock, principal=principal)
 
     @post(
         "/logout-all",
@@ -129,15 +120,7 @@ class AuthController(Controller):
         platform_or_tenant_session: NamedDependency[AsyncSession],
         clock: NamedDependency[Clock],
     ) -> None:
-        count = await revoke_user_sessions(platform_or_tenant_session, principal.id, clock.now(), "logout everywhere")
-        record(
-            platform_or_tenant_session,
-            "auth.logout_everywhere",
-            target_kind="user",
-            target_id=principal.id,
-            tenant_id=principal.tenant_id,
-            changes={"sessions_ended": count},
-        )
+        await service.logout_everywhere(platform_or_tenant_session, clock, principal=principal)
 
 
 @get(

@@ -13,16 +13,17 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import record
 from service.config import Settings
-from service.identity.models import RefreshToken, User
+from service.identity.models import User
 from service.identity.passwords import Passwords
-from service.identity.sessions import new_link, revoke_family
+from service.identity.repository import SessionsRepository, find_login, find_refresh_token
+from service.identity.sessions import new_link, revoke_family, revoke_user_sessions
 from service.identity.throttle import LoginThrottle
 from service.kit.actor import Actor, acting_as
+from service.kit.auth import Principal
 from service.kit.clock import Clock
 from service.kit.credentials import hash_secret
 from service.kit.db import Database, set_platform, set_tenant
@@ -105,10 +106,7 @@ class Identity:
 
     async def login(self, login: str, password: str, ip: str | None) -> IssuedSession:
         await self.throttle.check(login, ip)
-        async with self.db.engine.connect() as conn:
-            found = (
-                await conn.execute(text("SELECT * FROM koshiki_find_login(:login)"), {"login": login})
-            ).one_or_none()
+        found = await find_login(self.db, login)
         if not await self.passwords.verify(found.password_hash if found else None, password):
             await self.throttle.failed(login, ip)
             anonymous = Actor("anonymous", None, f"login:{login[:64]}", ip)
@@ -130,13 +128,14 @@ class Identity:
         now = self.clock.now()
         async with self.db.unit_of_work() as session:
             await enter(session, found.tenant_id)
-            user = (await session.execute(select(User).where(User.id == found.id).with_for_update())).scalar_one()
+            users = SessionsRepository(session)
+            user = await users.user(found.id, lock=True)
             with acting_as(user_actor(user, ip)):
-                # A plain UPDATE: logging in is not an edit of the user, so their ETag stays.
+                # Logging in is not an edit of the user: their ETag stays.
                 values: dict[str, object] = {"last_login_at": now}
                 if self.passwords.needs_rehash(user.password_hash):  # parameters have risen since
                     values["password_hash"] = await self.passwords.hash(password)
-                await session.execute(update(User).where(User.id == user.id).values(**values))
+                await users.stamp_login(user.id, values)
                 family = uuid7()
                 _, secret = new_link(
                     session, user_id=user.id, tenant_id=user.tenant_id, family_id=family, now=now, ttl=self.refresh_ttl
@@ -146,22 +145,16 @@ class Identity:
         return await self._issue(user, secret, family)
 
     async def refresh(self, secret: str, ip: str | None) -> IssuedSession:
-        async with self.db.engine.connect() as conn:
-            found = (
-                await conn.execute(
-                    text("SELECT * FROM koshiki_find_refresh_token(:hash)"), {"hash": hash_secret(secret)}
-                )
-            ).one_or_none()
+        found = await find_refresh_token(self.db, hash_secret(secret))
         if found is None:
             raise invalid_refresh()
         now = self.clock.now()
         reused = False
         async with self.db.unit_of_work() as session:
             await enter(session, found.tenant_id)
-            link = (
-                await session.execute(select(RefreshToken).where(RefreshToken.id == found.id).with_for_update())
-            ).scalar_one()
-            user = (await session.execute(select(User).where(User.id == link.user_id))).scalar_one()
+            chains = SessionsRepository(session)
+            link = await chains.link(found.id, lock=True)
+            user = await chains.user(link.user_id)
             with acting_as(user_actor(user, ip)):
                 if link.revoked_at is not None or link.expires_at <= now:
                     raise invalid_refresh()
@@ -193,3 +186,24 @@ class Identity:
         if reused:  # committed above; now refuse
             raise invalid_refresh()
         return await self._issue(user, next_secret, link.family_id)
+
+
+async def logout(session: AsyncSession, clock: Clock, *, principal: Principal) -> None:
+    """End the caller's session (its refresh tokens stop working at once)."""
+    if principal.session_id is not None:
+        await revoke_family(session, principal.session_id, clock.now(), "logout")
+    record(session, "auth.logout", target_kind="user", target_id=principal.id, tenant_id=principal.tenant_id)
+
+
+async def logout_everywhere(session: AsyncSession, clock: Clock, *, principal: Principal) -> int:
+    """End every session of the calling user; how many there were."""
+    count = await revoke_user_sessions(session, principal.id, clock.now(), "logout everywhere")
+    record(
+        session,
+        "auth.logout_everywhere",
+        target_kind="user",
+        target_id=principal.id,
+        tenant_id=principal.tenant_id,
+        changes={"sessions_ended": count},
+    )
+    return count

@@ -11,9 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from sqlalchemy import text
-
 from service.config import Settings
+from service.identity.repository import ThrottleRepository
 from service.kit.clock import Clock
 from service.kit.db import Database
 from service.kit.errors import Msg, ProblemError
@@ -26,7 +25,7 @@ def keys(login: str, ip: str | None) -> dict[str, int]:
 
 class LoginThrottle:
     def __init__(self, db: Database, clock: Clock, settings: Settings) -> None:
-        self.db = db
+        self.counters = ThrottleRepository(db)
         self.clock = clock
         self.window = dt.timedelta(seconds=settings.login_window_seconds)
         self.lockout = dt.timedelta(seconds=settings.login_lockout_seconds)
@@ -35,11 +34,7 @@ class LoginThrottle:
     async def check(self, login: str, ip: str | None) -> None:
         """429 with Retry-After while the account name or the address is locked."""
         now = self.clock.now()
-        async with self.db.engine.connect() as conn:
-            until = await conn.scalar(
-                text("SELECT max(locked_until) FROM login_throttle WHERE key = ANY(:keys) AND locked_until > :now"),
-                {"keys": list(keys(login, ip)), "now": now},
-            )
+        until = await self.counters.locked_until(list(keys(login, ip)), now)
         if until is not None:
             wait = max(1, math.ceil((until - now).total_seconds()))
             raise ProblemError(
@@ -50,32 +45,8 @@ class LoginThrottle:
             )
 
     async def failed(self, login: str, ip: str | None) -> None:
-        now = self.clock.now()
-        async with self.db.engine.begin() as conn:
-            for key, which in keys(login, ip).items():
-                await conn.execute(
-                    text(
-                        """
-                        INSERT INTO login_throttle AS t (key, failures, window_started_at)
-                        VALUES (:key, 1, :now)
-                        ON CONFLICT (key) DO UPDATE SET
-                          failures = CASE WHEN t.window_started_at <= :cutoff THEN 1 ELSE t.failures + 1 END,
-                          window_started_at = CASE WHEN t.window_started_at <= :cutoff
-                                                   THEN :now ELSE t.window_started_at END
-                        """
-                    ),
-                    {"key": key, "now": now, "cutoff": now - self.window},
-                )
-                await conn.execute(
-                    text(
-                        "UPDATE login_throttle SET locked_until = :until, failures = 0, window_started_at = :now "
-                        "WHERE key = :key AND failures >= :limit"
-                    ),
-                    {"key": key, "until": now + self.lockout, "now": now, "limit": self.limits[which]},
-                )
+        limits = {key: self.limits[which] for key, which in keys(login, ip).items()}
+        await self.counters.count_failures(limits, self.clock.now(), window=self.window, lockout=self.lockout)
 
     async def succeeded(self, login: str) -> None:
-        async with self.db.engine.begin() as conn:
-            await conn.execute(
-                text("DELETE FROM login_throttle WHERE key = :key"), {"key": next(iter(keys(login, None)))}
-            )
+        await self.counters.clear(next(iter(keys(login, None))))

@@ -195,15 +195,18 @@ class Database:
                 self.relay_kick()
 
 
-async def flush_or_conflict(session: AsyncSession, conflict: Exception) -> None:
+async def flush_or_conflict(
+    session: AsyncSession, conflict: Exception, *, constraints: dict[str, Exception] | None = None
+) -> None:
     """Flush, turning a unique-constraint race (someone inserted the same key between our check and
-    our insert) into the same conflict the check would have raised. The savepoint keeps the
-    transaction usable."""
+    our insert) into the same conflict the check would have raised, and a violation of one of
+    `constraints` (by name) into its own error. The savepoint keeps the transaction usable."""
     try:
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:
-        raise conflict from exc
+        name = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None)
+        raise (constraints or {}).get(str(name), conflict) from exc
 
 
 async def set_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:

@@ -249,6 +249,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "resource.user": ("利用者", "user"),
     "resource.webhook": ("Webhook の宛先", "webhook endpoint"),
     "resource.webhook-delivery": ("Webhook の配信", "webhook delivery"),
+    "resource.event": ("イベント", "event"),
+    "resource.mail": ("メール", "mail message"),
     "resource.dead-letter": ("処理できなかったメッセージ", "dead letter"),
     "resource.deadline": ("期限", "deadline"),
     "resource.account": ("公式アカウント", "official account"),

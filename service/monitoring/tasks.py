@@ -5,55 +5,55 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts import service as accounts
 from service.accounts.hooks import ACCOUNT_OPENED, POST_RECORDED
-from service.accounts.models import Account, AccountOperator
+from service.accounts.models import Account
 from service.events.models import Event
 from service.guidelines import service as guidelines
 from service.identity.models import User
+from service.kit.errors import ProblemError
 from service.kit.permissions import Role
 from service.kit.registry import Registry
 from service.monitoring import service
 from service.monitoring.models import MonitoringDeadline
-from service.notifications.service import everyone, general_administrators, unit_heads
-from service.tenants.models import Unit
+from service.notifications.service import active_users, everyone, general_administrators, unit_heads, unit_heads_of
+
+
+async def _account(session: AsyncSession, event: Event) -> Account | None:
+    """The account the event is about (its subject), if it is still there."""
+    try:
+        return await accounts.get_account(session, event.tenant_id, uuid.UUID(str(event.subject_id)))
+    except ProblemError as exc:
+        if exc.problem != "not-found":
+            raise
+        return None
 
 
 async def responsible(session: AsyncSession, event: Event) -> list[User]:
+    """Whom the tenant's configuration makes responsible for monitoring (the unit's heads, or the
+    account's manager and operators); failing them, the general administrators."""
     admins = await general_administrators(session, event)
-    account = (
-        await session.execute(
-            select(Account).where(Account.tenant_id == event.tenant_id, Account.id == uuid.UUID(str(event.subject_id)))
-        )
-    ).scalar_one_or_none()
+    account = await _account(session, event)
     if account is None:
         return admins
     _, config = await guidelines.in_force_on(session, account.tenant_id, event.occurred_at.date())
     role = (config or {}).get("monitoring", {}).get("responsible_role")
     people: list[User] = []
     if role == Role.UNIT_HEAD.value:
-        parent = await session.scalar(select(Unit.parent_id).where(Unit.id == account.unit_id))
-        people = await unit_heads(session, account.tenant_id, [account.unit_id, parent])
+        people = await unit_heads_of(session, account.tenant_id, account.unit_id)
     elif role in {Role.OPERATOR.value, Role.OPERATIONS_MANAGER.value}:
-        ids = set((await session.execute(select(AccountOperator.user_id).where(
-            AccountOperator.account_id == account.id))).scalars())  # fmt: skip
-        if account.operations_manager_id:
-            ids.add(account.operations_manager_id)
-        people = list((await session.execute(select(User).where(
-            User.tenant_id == account.tenant_id, User.disabled_at.is_(None), User.id.in_(ids)))).scalars())  # fmt: skip
+        ids = {*await accounts.operator_ids(session, account), account.operations_manager_id}
+        people = await active_users(session, account.tenant_id, ids)
     return people or admins
 
 
 async def administrators_and_unit_heads(session: AsyncSession, event: Event) -> list[User]:
     """The general administrators, and the heads of the unit that runs the account."""
-    unit_id = await session.scalar(
-        select(Account.unit_id).where(
-            Account.tenant_id == event.tenant_id, Account.id == uuid.UUID(str(event.subject_id))
-        )
-    )
-    return everyone(await general_administrators(session, event), await unit_heads(session, event.tenant_id, [unit_id]))
+    account = await _account(session, event)
+    heads = await unit_heads(session, event.tenant_id, [account.unit_id if account is not None else None])
+    return everyone(await general_administrators(session, event), heads)
 
 
 EVENTS = {

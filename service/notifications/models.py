@@ -2,12 +2,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 from typing import ClassVar
 
 from sqlalchemy import DateTime
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.kit.db import Base
+from service.kit.db import Base, state_column
+
+
+class MailState(StrEnum):
+    QUEUED = "queued"  # composed, waiting for the mail actor
+    SENT = "sent"  # accepted by the SMTP server
+    KEPT = "kept"  # no SMTP server: kept here, in the mailbox
+    FAILED = "failed"  # out of retries
 
 
 class MailMessage(Base):
@@ -24,7 +32,7 @@ class MailMessage(Base):
     locale: Mapped[str]
     subject: Mapped[str]
     body: Mapped[str]
-    state: Mapped[str]
+    state: Mapped[MailState] = state_column(MailState, default=MailState.QUEUED)
     transport: Mapped[str | None]
     error: Mapped[str | None]
     dedupe_key: Mapped[str]

@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
 from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.access import requires
+from service.kit.context import Ctx
 from service.kit.http import DEFAULT_LIMIT, Cursor, Limit, Page, after_id, id_page, problems
 from service.kit.permissions import Permission
-from service.notifications.models import MailMessage
-
-
-class MailRead(msgspec.Struct):
-    id: uuid.UUID
-    event_id: uuid.UUID | None
-    recipient_user_id: uuid.UUID | None
-    to_address: str
-    locale: str
-    subject: str
-    body: str
-    state: str
-    transport: str | None
-    error: str | None
-    created_at: dt.datetime
-    sent_at: dt.datetime | None
+from service.notifications import service
+from service.notifications.models import MailMessage, MailState
+from service.notifications.schemas import MailRead
 
 
 def mail_read(row: MailMessage) -> MailRead:
@@ -51,16 +35,10 @@ class MailController(Controller):
     )
     async def list_(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[Ctx],
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
-        state_filter: Annotated[str | None, QueryParameter(name="state", pattern="^(queued|sent|kept|failed)$")] = None,
+        state_filter: Annotated[MailState | None, QueryParameter(name="state")] = None,
     ) -> Page[MailRead]:
-        query = select(MailMessage).where(MailMessage.tenant_id == current_tenant_id)
-        if state_filter is not None:
-            query = query.where(MailMessage.state == state_filter)
-        if (before := after_id(cursor)) is not None:
-            query = query.where(MailMessage.id < before)
-        rows = list((await db_session.execute(query.order_by(MailMessage.id.desc()).limit(limit + 1))).scalars())
-        return id_page(rows[:limit], len(rows) > limit, mail_read)
+        rows, more = await service.list_mail(ctx, after_id(cursor), limit, state=state_filter)
+        return id_page(rows, more, mail_read)

@@ -8,28 +8,34 @@ message but before recording it will send it again.
 
 from __future__ import annotations
 
+import datetime as dt
 import smtplib
 import ssl
 import uuid
+from collections.abc import Collection
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.events.hooks import Dispatch
 from service.events.models import Event
 from service.identity.models import User
 from service.kit import registry
+from service.kit.context import Ctx
 from service.kit.i18n import Lang
-from service.kit.ids import uuid7
 from service.kit.permissions import Role
 from service.kit.queue import enqueue
+from service.notifications import repository
+from service.notifications.models import MailMessage, MailState
+from service.notifications.repository import MailRepository
 from service.notifications.templates import DEADLINE_LABELS, render
+from service.tenants import service as tenants
 from service.tenants.models import Tenant
 from service.tenants.service import tenant_of
+from service.users import service as users
 
 
 def everyone(*groups: list[User]) -> list[User]:
@@ -41,24 +47,30 @@ def everyone(*groups: list[User]) -> list[User]:
     return list(seen.values())
 
 
+# ---- who hears of an event (each domain names its own in tasks.register; these are the pieces) ------
+
+
 async def general_administrators(session: AsyncSession, event: Event) -> list[User]:
-    query = select(User).where(
-        User.tenant_id == event.tenant_id,
-        User.disabled_at.is_(None),
-        User.roles.contains([Role.GENERAL_ADMINISTRATOR.value]),
-    )
-    return list((await session.execute(query.order_by(User.id))).scalars())
+    """The tenant's active general administrators: who hears of an event nobody else is named for."""
+    return await users.active_with_role(session, event.tenant_id, Role.GENERAL_ADMINISTRATOR)
 
 
 async def unit_heads(session: AsyncSession, tenant_id: uuid.UUID, unit_ids: list[uuid.UUID | None]) -> list[User]:
     """The active unit heads of these units."""
-    query = select(User).where(
-        User.tenant_id == tenant_id,
-        User.disabled_at.is_(None),
-        User.roles.contains([Role.UNIT_HEAD.value]),
-        User.unit_id.in_([u for u in unit_ids if u is not None]),
-    )
-    return list((await session.execute(query.order_by(User.id))).scalars())
+    return await users.active_with_role(session, tenant_id, Role.UNIT_HEAD, unit_ids)
+
+
+async def unit_heads_of(session: AsyncSession, tenant_id: uuid.UUID, unit_id: uuid.UUID | None) -> list[User]:
+    """The active heads of a unit and of the unit above it."""
+    if unit_id is None:
+        return []
+    parent = await tenants.parent_unit(session, tenant_id, unit_id)
+    return await unit_heads(session, tenant_id, [unit_id, parent])
+
+
+async def active_users(session: AsyncSession, tenant_id: uuid.UUID, ids: Collection[uuid.UUID | None]) -> list[User]:
+    """Those of these users of the tenant who have not been disabled."""
+    return await users.active_users(session, tenant_id, {i for i in ids if i is not None})
 
 
 def _when(days_before: int | None, lang: Lang) -> str:
@@ -87,40 +99,60 @@ def template_values(event: Event, tenant: Tenant, user: User, lang: Lang) -> dic
 
 
 async def queue_mail_for(fact: Dispatch) -> int:
-    session, event, now = fact.session, fact.event, fact.now
     """Compose one message per recipient, in their language, and queue each for sending."""
+    session, event, now = fact.session, fact.event, fact.now
     tenant = await tenant_of(session, event.tenant_id)
     chooser = registry.current().recipients.get(event.type, general_administrators)
+    mail = MailRepository(session, event.tenant_id)
     queued = 0
     for user in await chooser(session, event):
         lang: Lang = "en" if user.locale == "en" else "ja"
         subject, body = render(event.type, lang, template_values(event, tenant, user, lang))
-        mail_id = await session.scalar(
-            text(
-                """
-                INSERT INTO mail_messages (id, tenant_id, event_id, recipient_user_id, to_address, locale, subject, body,
-                                           state, dedupe_key, created_at)
-                VALUES (:id, :tenant_id, :event_id, :user_id, :to, :locale, :subject, :body, 'queued', :key, :now)
-                ON CONFLICT (dedupe_key) DO NOTHING RETURNING id
-                """
-            ),
-            {
-                "id": uuid7(),
-                "tenant_id": event.tenant_id,
-                "event_id": event.id,
-                "user_id": user.id,
-                "to": user.email,
-                "locale": lang,
-                "subject": subject,
-                "body": body,
-                "key": f"event:{event.id}:user:{user.id}",
-                "now": now,
-            },
+        mail_id = await mail.queue_once(
+            event_id=event.id,
+            user_id=user.id,
+            to=user.email,
+            locale=lang,
+            subject=subject,
+            body=body,
+            dedupe_key=f"event:{event.id}:user:{user.id}",
+            now=now,
         )
         if mail_id is not None:
             await enqueue(session, "send_mail", tenant_id=event.tenant_id, now=now, mail_id=str(mail_id))
             queued += 1
     return queued
+
+
+async def list_mail(
+    ctx: Ctx, before: uuid.UUID | None, limit: int, *, state: MailState | None = None
+) -> tuple[list[MailMessage], bool]:
+    """Mail to the tenant's people, newest first (in one state, if given)."""
+    return await MailRepository(ctx.session, ctx.tenant_id).newest_first(before, limit, state=state)
+
+
+# ---- the mail actor's part --------------------------------------------------------------------------
+
+
+async def to_send(session: AsyncSession, mail_id: uuid.UUID, now: dt.datetime, *, smtp: bool) -> MailMessage | None:
+    """The message to hand to the SMTP server, if it is still to go and there is one. Without an
+    SMTP server it is kept here (the mailbox), and there is nothing more to do."""
+    mail = await repository.mail_by_id(session, mail_id)
+    if mail.state != MailState.QUEUED:
+        return None
+    if not smtp:
+        mail.state, mail.transport, mail.sent_at = MailState.KEPT, "mailbox", now
+        return None
+    return mail
+
+
+async def sent(session: AsyncSession, mail_id: uuid.UUID, now: dt.datetime) -> None:
+    await repository.mark_sent(session, mail_id, now)
+
+
+async def failed(session: AsyncSession, mail_id: uuid.UUID, error: str) -> None:
+    """Out of retries: the message stays failed, with the last error."""
+    await repository.mark_failed(session, mail_id, error)
 
 
 class SmtpSender:

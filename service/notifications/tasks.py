@@ -5,44 +5,31 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.events.hooks import EVENT_DISPATCHED
 from service.kit.queue import runtime, work
 from service.kit.registry import Registry
-from service.notifications.models import MailMessage
-from service.notifications.service import SmtpSender, queue_mail_for
+from service.notifications import service
 from service.notifications.templates import TEMPLATES
 
 
 async def send_mail(mail_id: str, tenant_id: str | None = None) -> None:
     rt = runtime()
     async with work(tenant_id, "send_mail") as session:
-        mail = (await session.execute(select(MailMessage).where(MailMessage.id == uuid.UUID(mail_id)))).scalar_one()
-        if mail.state != "queued":
-            return
-        if not rt.settings.smtp_url:
-            mail.state, mail.transport, mail.sent_at = "kept", "mailbox", rt.clock.now()
+        mail = await service.to_send(session, uuid.UUID(mail_id), rt.clock.now(), smtp=bool(rt.settings.smtp_url))
+        if mail is None:
             return
         to, subject, body = mail.to_address, mail.subject, mail.body
     # No transaction is held open while talking to the mail server.
-    sender = SmtpSender(rt.settings.smtp_url, rt.settings.mail_from)
+    sender = service.SmtpSender(rt.settings.smtp_url or "", rt.settings.mail_from)
     await asyncio.to_thread(sender.send, to, subject, body)
     async with work(tenant_id, "send_mail") as session:
-        await session.execute(
-            update(MailMessage)
-            .where(MailMessage.id == uuid.UUID(mail_id), MailMessage.state == "queued")
-            .values(state="sent", transport="smtp", sent_at=rt.clock.now(), error=None)
-        )
+        await service.sent(session, uuid.UUID(mail_id), rt.clock.now())
 
 
 async def _mail_failed(session: AsyncSession, kwargs: dict[str, object], error: str) -> None:
-    await session.execute(
-        update(MailMessage)
-        .where(MailMessage.id == uuid.UUID(str(kwargs["mail_id"])), MailMessage.state == "queued")
-        .values(state="failed", error=error)
-    )
+    await service.failed(session, uuid.UUID(str(kwargs["mail_id"])), error)
 
 
 def _every_event_has_its_mail(registry: Registry) -> list[str]:
@@ -61,7 +48,7 @@ def _every_event_has_its_mail(registry: Registry) -> list[str]:
 
 
 def register(registry: Registry) -> None:
-    registry.subscribe(EVENT_DISPATCHED, queue_mail_for)
+    registry.subscribe(EVENT_DISPATCHED, service.queue_mail_for)
     registry.actor(send_mail, queue="mail", max_retries=8, on_dead=_mail_failed)
     registry.require_actor("send_mail", by="notifications.queue_mail_for")
     registry.check_with(_every_event_has_its_mail)

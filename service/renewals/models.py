@@ -7,7 +7,14 @@ from enum import StrEnum
 from sqlalchemy import Date, DateTime
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.kit.db import Base
+from service.kit.db import Base, state_column
+
+
+class Decision(StrEnum):
+    """An account's answer for a round (the migration's CHECK on `decision` lists the same values)."""
+
+    CONTINUE = "continue"  # next fiscal year too
+    DISCONTINUE = "discontinue"  # not: a closure application ending with the fiscal year is opened
 
 
 class ContinuationDeclaration(Base):
@@ -19,7 +26,7 @@ class ContinuationDeclaration(Base):
     tenant_id: Mapped[uuid.UUID]
     account_id: Mapped[uuid.UUID]
     due_on: Mapped[dt.date] = mapped_column(Date)
-    decision: Mapped[str | None]
+    decision: Mapped[Decision | None] = state_column(Decision)
     declared_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     declared_by: Mapped[str | None]
     note: Mapped[str] = mapped_column(default="")

@@ -27,7 +27,7 @@ def declaration_read(row: ContinuationDeclaration) -> DeclarationRead:
         account_id=row.account_id,
         due_on=row.due_on,
         state=state,  # type: ignore[arg-type]
-        decision=row.decision,  # type: ignore[arg-type]
+        decision=row.decision,
         declared_at=row.declared_at,
         declared_by=row.declared_by,
         note=row.note,

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-Decision = Literal["continue", "discontinue"]
+from service.renewals.models import Decision
+
 DeclarationState = Literal["pending", "declared", "overdue"]
 
 

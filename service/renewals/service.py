@@ -25,18 +25,18 @@ from service.accounts import service as accounts
 from service.accounts.hooks import AccountOpened
 from service.accounts.models import CONTINUING, Account, AttentionReason
 from service.applications import service as applications
+from service.applications.models import ApplicationKind
 from service.applications.schemas import ApplicationCreate
 from service.deadlines.models import Deadline
 from service.deadlines.service import cancel, next_pending_payload, schedule
 from service.events.service import emit
 from service.guidelines import service as guidelines
 from service.guidelines.hooks import GuidelineChanged
-from service.guidelines.repository import GuidelineRepository
 from service.kit.calendar import end_of_day, fiscal_year, fiscal_year_end, next_yearly
 from service.kit.context import Ctx
 from service.kit.errors import Msg, conflict
 from service.kit.permissions import Permission
-from service.renewals.models import ContinuationDeadline, ContinuationDeclaration, RenewalDeadline
+from service.renewals.models import ContinuationDeadline, ContinuationDeclaration, Decision, RenewalDeadline
 from service.renewals.repository import DeclarationsRepository
 from service.tenants.service import tenant_of
 
@@ -116,18 +116,17 @@ async def sync_continuation_deadlines(
     tenant = await tenant_of(session, tenant_id)
     zone = ZoneInfo(tenant.time_zone)
     today = now.astimezone(zone).date()
-    repo = GuidelineRepository(session, tenant_id)
-    current = await repo.in_force(today)
+    _, current = await guidelines.in_force_on(session, tenant_id, today)
     keys: list[str] = []
     opened = False
     if current is not None:
-        declaration = current.document["renewal"]["continuation_declaration"]
+        declaration = current["renewal"]["continuation_declaration"]
         deadline = declaration["deadline"]
         if declaration["required"] and deadline is not None:
             due_day = next_yearly(deadline["month"], deadline["day"], today - dt.timedelta(days=1))
             # The rules in force on the deadline day decide its reminders (a version may change them).
-            at_due = await repo.in_force(due_day) or current
-            reminders = at_due.document["renewal"]["continuation_declaration"]["reminder_days_before"]
+            at_due = (await guidelines.in_force_on(session, tenant_id, due_day))[1] or current
+            reminders = at_due["renewal"]["continuation_declaration"]["reminder_days_before"]
             key = f"continuation:{due_day.isoformat()}"
             keys.append(key)
             await schedule(
@@ -227,7 +226,7 @@ async def list_declarations(
     return await DeclarationsRepository(ctx.session, ctx.tenant_id).page_filtered(after, limit, **filters)
 
 
-async def declare(ctx: Ctx, declaration: ContinuationDeclaration, decision: str, note: str) -> None:
+async def declare(ctx: Ctx, declaration: ContinuationDeclaration, decision: Decision, note: str) -> None:
     if declaration.decision is not None:
         raise conflict("conflict.already-declared", decision=declaration.decision)
     account = await accounts.get(ctx, declaration.account_id, lock=True)
@@ -247,7 +246,7 @@ async def declare(ctx: Ctx, declaration: ContinuationDeclaration, decision: str,
         session, tenant_id=account.tenant_id, subject_kind="account", subject_id=str(account.id), now=now, kinds=KINDS
     )
     accounts.set_attention(account, AttentionReason.RENEWAL_OVERDUE, on=False)
-    if decision == "discontinue":
+    if decision == Decision.DISCONTINUE:
         declaration.application_id = await _closure_application(ctx, declaration, account)
     await session.flush()
     await _event(session, declaration, account, "renewal.declared", now, decision=decision)
@@ -257,7 +256,7 @@ async def _closure_application(ctx: Ctx, declaration: ContinuationDeclaration, a
     """Not continuing: a closure application ending with the fiscal year, submitted (the tenant's
     approval rules apply as to any)."""
     form = ApplicationCreate(
-        kind="closure",
+        kind=ApplicationKind.CLOSURE,
         account_id=account.id,
         applicant_title=ctx.access.label,
         closure_reason=f"継続希望の申し出（{declaration.due_on.isoformat()}期限）で継続しないとしたため",

@@ -10,43 +10,35 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts import service as accounts
 from service.accounts.hooks import ACCOUNT_OPENED
-from service.accounts.models import Account, AccountOperator
+from service.accounts.models import Account
 from service.events.models import Event
 from service.guidelines import service as guidelines
 from service.guidelines.hooks import GUIDELINE_CHANGED
 from service.identity.models import User
+from service.kit.errors import ProblemError
 from service.kit.registry import Registry
-from service.notifications.service import everyone, general_administrators, unit_heads
+from service.notifications.service import active_users, everyone, general_administrators, unit_heads_of
 from service.renewals import service
 from service.renewals.models import ContinuationDeadline, RenewalDeadline
-from service.tenants.models import Unit
 
 
 async def _account(session: AsyncSession, event: Event) -> Account | None:
-    return (
-        await session.execute(
-            select(Account).where(Account.tenant_id == event.tenant_id, Account.id == uuid.UUID(str(event.subject_id)))
-        )
-    ).scalar_one_or_none()
-
-
-async def _users(session: AsyncSession, tenant_id: uuid.UUID, *conditions: object) -> list[User]:
-    rows = await session.execute(
-        select(User).where(User.tenant_id == tenant_id, User.disabled_at.is_(None), *conditions).order_by(User.id)  # type: ignore[arg-type]
-    )
-    return list(rows.scalars())
-
-
-async def _unit_heads(session: AsyncSession, account: Account) -> list[User]:
-    parent = await session.scalar(select(Unit.parent_id).where(Unit.id == account.unit_id))
-    return await unit_heads(session, account.tenant_id, [account.unit_id, parent])
+    """The account the event is about (its subject), if it is still there."""
+    try:
+        return await accounts.get_account(session, event.tenant_id, uuid.UUID(str(event.subject_id)))
+    except ProblemError as exc:
+        if exc.problem != "not-found":
+            raise
+        return None
 
 
 async def declarers(session: AsyncSession, event: Event) -> list[User]:
+    """Whoever the configuration in force on the due day says declares (the account's operations
+    manager, its operators, the unit's heads); failing them, the general administrators."""
     account = await _account(session, event)
     if account is None:
         return await general_administrators(session, event)
@@ -58,20 +50,19 @@ async def declarers(session: AsyncSession, event: Event) -> list[User]:
     if "operations_manager" in roles and account.operations_manager_id:
         people.add(account.operations_manager_id)
     if "operator" in roles:
-        people |= set(
-            (
-                await session.execute(select(AccountOperator.user_id).where(AccountOperator.account_id == account.id))
-            ).scalars()
-        )
-    found = await _users(session, account.tenant_id, User.id.in_(people)) if people else []
-    heads = await _unit_heads(session, account) if "unit_head" in roles else []
+        people |= set(await accounts.operator_ids(session, account))
+    found = await active_users(session, account.tenant_id, people)
+    heads = await unit_heads_of(session, account.tenant_id, account.unit_id) if "unit_head" in roles else []
     return everyone(found, heads) or await general_administrators(session, event)
 
 
 async def administrators_and_unit_heads(session: AsyncSession, event: Event) -> list[User]:
+    """The general administrators, and the heads of the account's unit and of the unit above it."""
     admins = await general_administrators(session, event)
     account = await _account(session, event)
-    return everyone(admins, await _unit_heads(session, account)) if account else admins
+    if account is None:
+        return admins
+    return everyone(admins, await unit_heads_of(session, account.tenant_id, account.unit_id))
 
 
 EVENTS = {

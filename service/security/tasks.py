@@ -4,62 +4,48 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.accounts import service as accounts
 from service.accounts.hooks import ACCOUNT_OPENED
-from service.accounts.models import Account, AccountOperator
+from service.accounts.models import Account
 from service.events.models import Event
 from service.identity.models import User
-from service.kit.permissions import Role
+from service.kit.errors import ProblemError
 from service.kit.registry import Registry
-from service.notifications.service import everyone, general_administrators
+from service.notifications.service import active_users, everyone, general_administrators, unit_heads_of
 from service.security import service
 from service.security.models import SecurityDeadline
-from service.tenants.models import Unit
 from service.users.hooks import USER_LEFT
 
 
 async def _account(session: AsyncSession, event: Event) -> Account | None:
-    return (
-        await session.execute(
-            select(Account).where(Account.tenant_id == event.tenant_id, Account.id == uuid.UUID(str(event.subject_id)))
-        )
-    ).scalar_one_or_none()
+    """The account the event is about (its subject), if it is still there."""
+    try:
+        return await accounts.get_account(session, event.tenant_id, uuid.UUID(str(event.subject_id)))
+    except ProblemError as exc:
+        if exc.problem != "not-found":
+            raise
+        return None
 
 
 async def account_people(session: AsyncSession, event: Event) -> list[User]:
+    """Those who run the account (its manager and operators, while active); failing them, the
+    general administrators."""
     account = await _account(session, event)
     if account is None:
         return await general_administrators(session, event)
-    people = set(
-        (
-            await session.execute(select(AccountOperator.user_id).where(AccountOperator.account_id == account.id))
-        ).scalars()
-    )
-    if account.operations_manager_id:
-        people.add(account.operations_manager_id)
-    rows = await session.execute(
-        select(User).where(User.tenant_id == account.tenant_id, User.id.in_(people), User.disabled_at.is_(None))
-    )
-    return list(rows.scalars()) or await general_administrators(session, event)
+    people = {*await accounts.operator_ids(session, account), account.operations_manager_id}
+    return await active_users(session, account.tenant_id, people) or await general_administrators(session, event)
 
 
 async def unit_heads_and_administrators(session: AsyncSession, event: Event) -> list[User]:
+    """The general administrators, and the heads of the account's unit and of the unit above it."""
     admins = await general_administrators(session, event)
     account = await _account(session, event)
     if account is None:
         return admins
-    parent = await session.scalar(select(Unit.parent_id).where(Unit.id == account.unit_id))
-    heads = await session.execute(
-        select(User).where(
-            User.tenant_id == event.tenant_id,
-            User.disabled_at.is_(None),
-            User.roles.contains([Role.UNIT_HEAD.value]),
-            User.unit_id.in_([u for u in (account.unit_id, parent) if u is not None]),
-        )
-    )
-    return everyone(admins, list(heads.scalars()))
+    return everyone(admins, await unit_heads_of(session, event.tenant_id, account.unit_id))
 
 
 EVENTS = {

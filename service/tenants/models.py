@@ -2,12 +2,24 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 
 from sqlalchemy import DateTime, ForeignKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.kit.access import Target
-from service.kit.db import Base
+from service.kit.db import Base, state_column
+
+
+class TenantKind(StrEnum):
+    """What kind of public agency a tenant is (the tenants table's CHECK lists the same values)."""
+
+    PREFECTURE = "prefecture"
+    MUNICIPALITY = "municipality"
+    BOARD_OF_EDUCATION = "board_of_education"
+    SCHOOL = "school"
+    WELFARE_COUNCIL = "welfare_council"
+    OTHER = "other"
 
 
 class Tenant(Base):
@@ -19,7 +31,7 @@ class Tenant(Base):
     slug: Mapped[str] = mapped_column(String, unique=True)
     name_ja: Mapped[str]
     name_en: Mapped[str]
-    kind: Mapped[str]
+    kind: Mapped[TenantKind] = state_column(TenantKind)
     time_zone: Mapped[str]
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -1,3 +1,5 @@
+"""Every query of tenants and their units."""
+
 from __future__ import annotations
 
 import uuid
@@ -5,12 +7,16 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.kit.errors import not_found
 from service.kit.repository import TenantRepository
 from service.tenants.models import Tenant, Unit
 
 
 class TenantsRepository:
-    """Tenants are platform-level rows: listing and creating them needs the platform session."""
+    """Tenants are platform-level rows: listing and creating them needs the platform session (a
+    session in one tenant sees that tenant's own row)."""
+
+    resource = "tenant"
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -20,6 +26,20 @@ class TenantsRepository:
         if for_update:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def get_or_404(self, tenant_id: uuid.UUID, *, lock: bool = False) -> Tenant:
+        """The tenant, or the 404 of a tenant that does not exist (or that the session cannot see)."""
+        tenant = await self.get(tenant_id, for_update=lock)
+        if tenant is None:
+            raise not_found(self.resource)
+        return tenant
+
+    async def loaded_or_404(self, tenant_id: uuid.UUID) -> Tenant:
+        """The tenant from the session's identity map once loaded (read once per transaction)."""
+        tenant = await self.session.get(Tenant, tenant_id)
+        if tenant is None:
+            raise not_found(self.resource)
+        return tenant
 
     async def by_slug(self, slug: str) -> Tenant | None:
         return (await self.session.execute(select(Tenant).where(Tenant.slug == slug))).scalar_one_or_none()
@@ -64,3 +84,16 @@ class UnitsRepository(TenantRepository[Unit]):
 
     async def all(self) -> list[Unit]:
         return list((await self.session.execute(self.select().order_by(Unit.code))).scalars())
+
+    async def listed(
+        self, after: uuid.UUID | None, limit: int, *, parent_id: uuid.UUID | None = None
+    ) -> tuple[list[Unit], bool]:
+        """A page of the tenant's units in id order (only the children of `parent_id`, if given)."""
+        query = self.select()
+        if parent_id is not None:
+            query = query.where(Unit.parent_id == parent_id)
+        return await self.page(query, after, limit)
+
+    async def delete(self, unit: Unit) -> None:
+        await self.session.delete(unit)
+        await self.session.flush()

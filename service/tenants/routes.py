@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.access import Access, platform_only, requires
 from service.kit.clock import Clock
-from service.kit.errors import not_found
+from service.kit.context import Ctx
 from service.kit.http import (
     DEFAULT_LIMIT,
     ETAG_HEADER,
@@ -32,7 +32,6 @@ from service.kit.idempotency import idempotent
 from service.kit.permissions import Permission
 from service.tenants import service
 from service.tenants.models import Tenant, Unit
-from service.tenants.repository import TenantsRepository, UnitsRepository
 from service.tenants.schemas import TenantCreate, TenantRead, TenantUpdate, UnitCreate, UnitRead, UnitUpdate
 
 
@@ -54,8 +53,8 @@ async def provide_current_tenant(
     caller outside it gets the 404 of a tenant that does not exist). Row-level security is scoped
     to the tenant from here on."""
     await access.enter(db_session, tenant_id, clock)
-    if access.is_platform and await TenantsRepository(db_session).get(tenant_id) is None:
-        raise not_found("tenant")
+    if access.is_platform:  # any tenant id passes the access check: it must name one
+        await service.tenant_of(db_session, tenant_id)
     return tenant_id
 
 
@@ -82,7 +81,7 @@ class TenantController(Controller):
         """A public agency. Its slug names it in register links and cannot change afterwards."""
 
         async def run() -> Response[TenantRead]:
-            tenant = await service.create_tenant(platform_session, clock, data)
+            tenant = await service.create_tenant(platform_session, clock, data=data)
             return Response(tenant_read(tenant), status_code=201, headers={"ETag": etag(tenant.version)})
 
         return await idempotent(request, platform_session, idempotency_key, None, run)
@@ -101,7 +100,7 @@ class TenantController(Controller):
         cursor: Cursor = None,
         slug: Annotated[str | None, Parameter(description="Only the tenant with this slug.")] = None,
     ) -> Page[TenantRead]:
-        rows, more = await TenantsRepository(platform_session).page(after_id(cursor), limit, slug=slug)
+        rows, more = await service.list_tenants(platform_session, after=after_id(cursor), limit=limit, slug=slug)
         return id_page(rows, more, tenant_read)
 
     @get(
@@ -112,12 +111,8 @@ class TenantController(Controller):
         responses=problems(401, 403, 404),
         response_headers=ETAG_HEADER,
     )
-    async def read(
-        self, current_tenant_id: NamedDependency[uuid.UUID], db_session: NamedDependency[AsyncSession]
-    ) -> Response[TenantRead]:
-        tenant = await TenantsRepository(db_session).get(current_tenant_id)
-        if tenant is None:
-            raise not_found("tenant")
+    async def read(self, ctx: NamedDependency[Ctx]) -> Response[TenantRead]:
+        tenant = await service.get_tenant(ctx)
         return Response(tenant_read(tenant), headers={"ETag": etag(tenant.version)})
 
     @patch(
@@ -131,17 +126,13 @@ class TenantController(Controller):
     async def update(
         self,
         request: Request[Any, Any, Any],
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         data: JSONBody[TenantUpdate],
-        db_session: NamedDependency[AsyncSession],
-        clock: NamedDependency[Clock],
         if_match: IfMatch = None,
     ) -> Response[TenantRead]:
-        tenant = await TenantsRepository(db_session).get(current_tenant_id, for_update=True)
-        if tenant is None:
-            raise not_found("tenant")
+        tenant = await service.get_tenant(ctx, lock=True)
         require_if_match(request, tenant.version)
-        await service.update_tenant(db_session, clock, tenant, data)
+        await service.update_tenant(ctx.session, ctx.clock, tenant=tenant, patch=data)
         return Response(tenant_read(tenant), headers={"ETag": etag(tenant.version)})
 
 
@@ -160,19 +151,17 @@ class UnitController(Controller):
     async def create(
         self,
         request: Request[Any, Any, Any],
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         data: JSONBody[UnitCreate],
-        db_session: NamedDependency[AsyncSession],
-        clock: NamedDependency[Clock],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[UnitRead]:
         """A division that owns accounts. Give `parent_id` to nest it under a top-level unit."""
 
         async def run() -> Response[UnitRead]:
-            unit = await service.create_unit(UnitsRepository(db_session, current_tenant_id), clock, data)
+            unit = await service.create_unit(ctx, data)
             return Response(unit_read(unit), status_code=201, headers={"ETag": etag(unit.version)})
 
-        return await idempotent(request, db_session, idempotency_key, current_tenant_id, run)
+        return await idempotent(request, ctx.session, idempotency_key, ctx.tenant_id, run)
 
     @get(
         "/",
@@ -183,17 +172,12 @@ class UnitController(Controller):
     )
     async def list_(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[Ctx],
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
         parent_id: Annotated[uuid.UUID | None, Parameter(description="Only the children of this unit.")] = None,
     ) -> Page[UnitRead]:
-        units = UnitsRepository(db_session, current_tenant_id)
-        query = units.select()
-        if parent_id is not None:
-            query = query.where(Unit.parent_id == parent_id)
-        rows, more = await units.page(query, after_id(cursor), limit)
+        rows, more = await service.list_units(ctx, after_id(cursor), limit, parent_id=parent_id)
         return id_page(rows, more, unit_read)
 
     @get(
@@ -206,11 +190,10 @@ class UnitController(Controller):
     )
     async def read(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         unit_id: FromPath[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
     ) -> Response[UnitRead]:
-        unit = await service.get_unit(UnitsRepository(db_session, current_tenant_id), unit_id)
+        unit = await service.get_unit(ctx, unit_id)
         return Response(unit_read(unit), headers={"ETag": etag(unit.version)})
 
     @patch(
@@ -224,17 +207,14 @@ class UnitController(Controller):
     async def update(
         self,
         request: Request[Any, Any, Any],
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         unit_id: FromPath[uuid.UUID],
         data: JSONBody[UnitUpdate],
-        db_session: NamedDependency[AsyncSession],
-        clock: NamedDependency[Clock],
         if_match: IfMatch = None,
     ) -> Response[UnitRead]:
-        units = UnitsRepository(db_session, current_tenant_id)
-        unit = await service.get_unit(units, unit_id, for_update=True)
+        unit = await service.get_unit(ctx, unit_id, lock=True)
         require_if_match(request, unit.version)
-        await service.update_unit(units, clock, unit, data)
+        await service.update_unit(ctx, unit, data)
         return Response(unit_read(unit), headers={"ETag": etag(unit.version)})
 
     @delete(
@@ -247,13 +227,11 @@ class UnitController(Controller):
     async def remove(
         self,
         request: Request[Any, Any, Any],
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         unit_id: FromPath[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
         if_match: IfMatch = None,
     ) -> None:
-        units = UnitsRepository(db_session, current_tenant_id)
-        unit = await service.get_unit(units, unit_id, for_update=True)
+        unit = await service.get_unit(ctx, unit_id, lock=True)
         if if_match is not None:
             require_if_match(request, unit.version)
-        await service.delete_unit(units, unit)
+        await service.delete_unit(ctx, unit)

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated
 
 import msgspec
 from msgspec import Meta
 
-TenantKind = Literal["prefecture", "municipality", "board_of_education", "school", "welfare_council", "other"]
+from service.tenants.models import TenantKind
 
 Slug = Annotated[
     str,

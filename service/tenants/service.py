@@ -10,9 +10,11 @@ import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.clock import Clock
+from service.kit.context import Ctx
 from service.kit.db import flush_or_conflict
-from service.kit.errors import FieldError, Msg, conflict, not_found, validation_failed
+from service.kit.errors import FieldError, Msg, conflict, validation_failed
 from service.kit.ids import uuid7
+from service.kit.permissions import Permission
 from service.tenants.models import Tenant, Unit
 from service.tenants.repository import TenantsRepository, UnitsRepository
 from service.tenants.schemas import TenantCreate, TenantUpdate, UnitCreate, UnitUpdate
@@ -21,10 +23,7 @@ from service.tenants.schemas import TenantCreate, TenantUpdate, UnitCreate, Unit
 async def tenant_of(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
     """The tenant row (its time zone, names) for a service that acts in it: from the session's
     identity map once loaded, so a transaction reads it once however many steps ask."""
-    tenant = await session.get(Tenant, tenant_id)
-    if tenant is None:
-        raise not_found("tenant")
-    return tenant
+    return await TenantsRepository(session).loaded_or_404(tenant_id)
 
 
 @functools.cache
@@ -37,7 +36,25 @@ def check_time_zone(name: str, pointer: str = "/time_zone") -> None:
         raise validation_failed([FieldError(Msg("field.time_zone"), "time_zone", pointer)])
 
 
-async def create_tenant(session: AsyncSession, clock: Clock, data: TenantCreate) -> Tenant:
+# ---- tenants (platform-level: the platform session, or the tenant's own) -------------------------------
+
+
+async def get_tenant(ctx: Ctx, *, lock: bool = False) -> Tenant:
+    """The tenant the request acts in."""
+    return await TenantsRepository(ctx.session).get_or_404(ctx.tenant_id, lock=lock)
+
+
+async def list_tenants(
+    session: AsyncSession, *, after: uuid.UUID | None, limit: int, slug: str | None = None
+) -> tuple[list[Tenant], bool]:
+    return await TenantsRepository(session).page(after, limit, slug=slug)
+
+
+async def tenant_by_slug(session: AsyncSession, slug: str) -> Tenant | None:
+    return await TenantsRepository(session).by_slug(slug)
+
+
+async def create_tenant(session: AsyncSession, clock: Clock, *, data: TenantCreate) -> Tenant:
     check_time_zone(data.time_zone)
     repo = TenantsRepository(session)
     if await repo.by_slug(data.slug) is not None:
@@ -73,7 +90,7 @@ def apply_changes(row: object, patch: msgspec.Struct) -> dict[str, tuple[object,
     return changes
 
 
-async def update_tenant(session: AsyncSession, clock: Clock, tenant: Tenant, patch: TenantUpdate) -> Tenant:
+async def update_tenant(session: AsyncSession, clock: Clock, *, tenant: Tenant, patch: TenantUpdate) -> Tenant:
     if patch.time_zone is not msgspec.UNSET:
         check_time_zone(patch.time_zone)
     if apply_changes(tenant, patch):
@@ -82,27 +99,64 @@ async def update_tenant(session: AsyncSession, clock: Clock, tenant: Tenant, pat
     return tenant
 
 
-async def _checked_parent(units: UnitsRepository, parent_id: uuid.UUID, child_id: uuid.UUID | None) -> Unit:
+# ---- units (in the tenant of the context) --------------------------------------------------------------
+
+
+async def unit_of(
+    session: AsyncSession, tenant_id: uuid.UUID, unit_id: uuid.UUID, *, pointer: str | None = None
+) -> Unit:
+    """A unit of the tenant, or its 404 (for work with no caller: workers, opening rules)."""
+    return await UnitsRepository(session, tenant_id).get_or_404(unit_id, pointer=pointer)
+
+
+async def child_units(session: AsyncSession, tenant_id: uuid.UUID, unit_id: uuid.UUID) -> list[uuid.UUID]:
+    """The units nested under a unit (one level: units nest no deeper)."""
+    return await UnitsRepository(session, tenant_id).children_of(unit_id)
+
+
+async def parent_unit(session: AsyncSession, tenant_id: uuid.UUID, unit_id: uuid.UUID) -> uuid.UUID | None:
+    return await UnitsRepository(session, tenant_id).parent_of(unit_id)
+
+
+def _units(ctx: Ctx) -> UnitsRepository:
+    return UnitsRepository(ctx.session, ctx.tenant_id)
+
+
+async def get_unit(ctx: Ctx, unit_id: uuid.UUID, *, lock: bool = False, pointer: str | None = None) -> Unit:
+    """The unit, or the 404 of a unit (with `pointer` when its id came from a field of the body)."""
+    return await _units(ctx).get_or_404(unit_id, lock=lock, pointer=pointer)
+
+
+async def unit_by_code(ctx: Ctx, code: str) -> Unit | None:
+    return await _units(ctx).by_code(code)
+
+
+async def list_units(
+    ctx: Ctx, after: uuid.UUID | None, limit: int, *, parent_id: uuid.UUID | None = None
+) -> tuple[list[Unit], bool]:
+    return await _units(ctx).listed(after, limit, parent_id=parent_id)
+
+
+async def _checked_parent(ctx: Ctx, parent_id: uuid.UUID, child_id: uuid.UUID | None) -> Unit:
     if parent_id == child_id:
         raise conflict("conflict.unit-self-parent")
-    parent = await units.get(parent_id, for_update=True)
-    if parent is None:
-        raise not_found("unit", "/parent_id")
+    parent = await get_unit(ctx, parent_id, lock=True, pointer="/parent_id")
     if parent.parent_id is not None:
         raise conflict("conflict.unit-nesting", parent=parent.code)
     return parent
 
 
-async def create_unit(units: UnitsRepository, clock: Clock, data: UnitCreate) -> Unit:
+async def create_unit(ctx: Ctx, data: UnitCreate) -> Unit:
+    units = _units(ctx)
     if await units.by_code(data.code) is not None:
         raise conflict("conflict.unit-code-taken", code=data.code)
     if data.parent_id is not None:
-        await _checked_parent(units, data.parent_id, None)
-    now = clock.now()
+        await _checked_parent(ctx, data.parent_id, None)
+    now = ctx.now()
     unit = units.add(
         Unit(
             id=uuid7(),
-            tenant_id=units.tenant_id,
+            tenant_id=ctx.tenant_id,
             code=data.code,
             name_ja=data.name_ja,
             name_en=data.name_en,
@@ -112,30 +166,25 @@ async def create_unit(units: UnitsRepository, clock: Clock, data: UnitCreate) ->
             updated_at=now,
         )
     )
-    await flush_or_conflict(units.session, conflict("conflict.unit-code-taken", code=data.code))
+    await flush_or_conflict(ctx.session, conflict("conflict.unit-code-taken", code=data.code))
     return unit
 
 
-async def update_unit(units: UnitsRepository, clock: Clock, unit: Unit, patch: UnitUpdate) -> Unit:
+async def update_unit(ctx: Ctx, unit: Unit, patch: UnitUpdate) -> Unit:
+    await ctx.access.require(Permission.UNITS_WRITE, on=unit)
     if patch.parent_id is not msgspec.UNSET and patch.parent_id is not None and patch.parent_id != unit.parent_id:
-        await _checked_parent(units, patch.parent_id, unit.id)
-        if await units.has_children(unit.id):
+        await _checked_parent(ctx, patch.parent_id, unit.id)
+        if await _units(ctx).has_children(unit.id):
             raise conflict("conflict.unit-is-parent-of-others")
     if apply_changes(unit, patch):
-        unit.updated_at = clock.now()
-        await units.session.flush()
+        unit.updated_at = ctx.now()
+        await ctx.session.flush()
     return unit
 
 
-async def delete_unit(units: UnitsRepository, unit: Unit) -> None:
+async def delete_unit(ctx: Ctx, unit: Unit) -> None:
+    await ctx.access.require(Permission.UNITS_WRITE, on=unit)
+    units = _units(ctx)
     if await units.has_children(unit.id):
         raise conflict("conflict.unit-has-children", action=Msg("word.deleted"))
-    await units.session.delete(unit)
-    await units.session.flush()
-
-
-async def get_unit(units: UnitsRepository, unit_id: uuid.UUID, *, for_update: bool = False) -> Unit:
-    unit = await units.get(unit_id, for_update=for_update)
-    if unit is None:
-        raise not_found("unit")
-    return unit
+    await units.delete(unit)

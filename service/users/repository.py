@@ -1,3 +1,5 @@
+"""Every query of users: a tenant's staff and contractors, and users by id wherever they belong."""
+
 from __future__ import annotations
 
 import uuid
@@ -7,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.identity.models import User
+from service.kit.permissions import Role
 from service.kit.repository import TenantRepository
 
 
@@ -49,7 +52,58 @@ class UsersRepository(TenantRepository[User]):
         )
         return (await self.session.execute(query.limit(1))).scalar_one_or_none()
 
+    async def listed(
+        self,
+        after: uuid.UUID | None,
+        limit: int,
+        *,
+        role: str | None = None,
+        unit_id: uuid.UUID | None = None,
+        disabled: bool | None = None,
+    ) -> tuple[list[User], bool]:
+        """A page of the tenant's users in id order, with the filters given."""
+        query = self.select()
+        if role is not None:
+            query = query.where(User.roles.contains([role]))
+        if unit_id is not None:
+            query = query.where(User.unit_id == unit_id)
+        if disabled is not None:
+            query = query.where(User.disabled_at.is_not(None) if disabled else User.disabled_at.is_(None))
+        return await self.page(query, after, limit)
+
+    async def active_administrators(self, *, other_than: uuid.UUID) -> int:
+        """How many active general administrators the tenant has besides `other_than`."""
+        query = (
+            select(func.count())
+            .select_from(User)
+            .where(
+                User.tenant_id == self.tenant_id,
+                User.id != other_than,
+                User.disabled_at.is_(None),
+                User.roles.contains([Role.GENERAL_ADMINISTRATOR.value]),
+            )
+        )
+        return int(await self.session.scalar(query) or 0)
+
+
+class HomeUsersRepository:
+    """Users by id in whatever the session is scoped to: a tenant, or the platform (a platform
+    operator belongs to no tenant)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, user_id: uuid.UUID, *, for_update: bool = False) -> User | None:
+        query = select(User).where(User.id == user_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    def add(self, user: User) -> User:
+        self.session.add(user)
+        return user
+
 
 async def user_by_id(session: AsyncSession, user_id: uuid.UUID) -> User | None:
     """A user by id in whatever the session is scoped to (a platform operator belongs to no tenant)."""
-    return (await session.execute(select(User).where(User.id == user_id))).scalar_one_or_none()
+    return await HomeUsersRepository(session).get(user_id)

@@ -10,14 +10,13 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.identity.models import User
-from service.kit.access import Access, requires, users_only
+from service.kit.access import requires, users_only
 from service.kit.auth import Principal, client_ip
 from service.kit.clock import Clock
-from service.kit.errors import not_found, unauthorized_problem
+from service.kit.context import Ctx
 from service.kit.http import (
     DEFAULT_LIMIT,
     ETAG_HEADER,
@@ -35,19 +34,11 @@ from service.kit.http import (
 from service.kit.idempotency import idempotent
 from service.kit.permissions import Permission
 from service.users import service
-from service.users.repository import UsersRepository
 from service.users.schemas import Me, PasswordChange, UserCreate, UserRead, UserUpdate, UserWithPassword
 
 
 def user_read(user: User) -> UserRead:
     return msgspec.convert(user, UserRead, from_attributes=True)
-
-
-async def _user(users: UsersRepository, user_id: uuid.UUID) -> User:
-    user = await users.get(user_id, for_update=True)
-    if user is None:
-        raise not_found("user")
-    return user
 
 
 class UsersController(Controller):
@@ -65,25 +56,21 @@ class UsersController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         data: JSONBody[UserCreate],
-        db_session: NamedDependency[AsyncSession],
-        access: NamedDependency[Access],
-        clock: NamedDependency[Clock],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[UserWithPassword]:
         """The user must change the temporary password at their first login. A contractor holds no
         other role; a unit head needs a unit."""
-        await service.refresh_powers(db_session, access)
-        await access.require(Permission.USERS_WRITE)
+        await service.refresh_powers(ctx.session, ctx.access)
+        await ctx.access.require(Permission.USERS_WRITE)
 
         async def run() -> Response[UserWithPassword]:
-            users = UsersRepository(db_session, current_tenant_id)
-            user, password = await service.create_user(users, state.passwords, clock, data)
+            user, password = await service.create_user(ctx, data, passwords=state.passwords)
             body = UserWithPassword(user=user_read(user), temporary_password=password)
             return Response(body, status_code=201, headers={"ETag": etag(user.version), "Cache-Control": "no-store"})
 
-        return await idempotent(request, db_session, idempotency_key, current_tenant_id, run)
+        return await idempotent(request, ctx.session, idempotency_key, ctx.tenant_id, run)
 
     @get(
         "/",
@@ -94,23 +81,16 @@ class UsersController(Controller):
     )
     async def list_(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[Ctx],
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
         role: Annotated[str | None, Parameter(description="Only users holding this role.", max_length=40)] = None,
         unit_id: Annotated[uuid.UUID | None, Parameter(description="Only users of this unit.")] = None,
         disabled: Annotated[bool | None, Parameter(description="true: only disabled; false: only active.")] = None,
     ) -> Page[UserRead]:
-        users = UsersRepository(db_session, current_tenant_id)
-        query = users.select()
-        if role is not None:
-            query = query.where(User.roles.contains([role]))
-        if unit_id is not None:
-            query = query.where(User.unit_id == unit_id)
-        if disabled is not None:
-            query = query.where(User.disabled_at.is_not(None) if disabled else User.disabled_at.is_(None))
-        rows, more = await users.page(query, after_id(cursor), limit)
+        rows, more = await service.list_users(
+            ctx, after_id(cursor), limit, role=role, unit_id=unit_id, disabled=disabled
+        )
         return id_page(rows, more, user_read)
 
     @get(
@@ -121,15 +101,8 @@ class UsersController(Controller):
         responses=problems(401, 403, 404),
         response_headers=ETAG_HEADER,
     )
-    async def read(
-        self,
-        current_tenant_id: NamedDependency[uuid.UUID],
-        user_id: FromPath[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
-    ) -> Response[UserRead]:
-        user = await UsersRepository(db_session, current_tenant_id).get(user_id)
-        if user is None:
-            raise not_found("user")
+    async def read(self, ctx: NamedDependency[Ctx], user_id: FromPath[uuid.UUID]) -> Response[UserRead]:
+        user = await service.get_user(ctx, user_id)
         return Response(user_read(user), headers={"ETag": etag(user.version)})
 
     @patch(
@@ -143,20 +116,16 @@ class UsersController(Controller):
     async def update(
         self,
         request: Request[Any, Any, Any],
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         user_id: FromPath[uuid.UUID],
         data: JSONBody[UserUpdate],
-        db_session: NamedDependency[AsyncSession],
-        access: NamedDependency[Access],
-        clock: NamedDependency[Clock],
         if_match: IfMatch = None,
     ) -> Response[UserRead]:
-        await service.refresh_powers(db_session, access)
-        await access.require(Permission.USERS_WRITE)
-        users = UsersRepository(db_session, current_tenant_id)
-        user = await _user(users, user_id)
+        await service.refresh_powers(ctx.session, ctx.access)
+        await ctx.access.require(Permission.USERS_WRITE)
+        user = await service.get_user(ctx, user_id, lock=True)
         require_if_match(request, user.version)
-        await service.update_user(users, clock, user, data)
+        await service.update_user(ctx, user, data)
         return Response(user_read(user), headers={"ETag": etag(user.version)})
 
     @post(
@@ -167,22 +136,14 @@ class UsersController(Controller):
         status_code=200,
         responses=problems(401, 403, 404, 409),
     )
-    async def disable(
-        self,
-        current_tenant_id: NamedDependency[uuid.UUID],
-        user_id: FromPath[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
-        access: NamedDependency[Access],
-        clock: NamedDependency[Clock],
-    ) -> UserRead:
+    async def disable(self, ctx: NamedDependency[Ctx], user_id: FromPath[uuid.UUID]) -> UserRead:
         """Access tokens already issued expire within ACCESS_TOKEN_TTL_SECONDS (5–15 minutes). Where
         the tenant's rules ask for it, the accounts this user managed or operated are flagged for a
         new manager and a new password."""
-        await service.refresh_powers(db_session, access)
-        await access.require(Permission.USERS_WRITE)
-        users = UsersRepository(db_session, current_tenant_id)
-        user = await _user(users, user_id)
-        return user_read(await service.disable_user(users, clock, user, access.principal))
+        await service.refresh_powers(ctx.session, ctx.access)
+        await ctx.access.require(Permission.USERS_WRITE)
+        user = await service.get_user(ctx, user_id, lock=True)
+        return user_read(await service.disable_user(ctx, user))
 
     @post(
         "/{user_id:uuid}/enable",
@@ -192,18 +153,11 @@ class UsersController(Controller):
         status_code=200,
         responses=problems(401, 403, 404),
     )
-    async def enable(
-        self,
-        current_tenant_id: NamedDependency[uuid.UUID],
-        user_id: FromPath[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
-        access: NamedDependency[Access],
-        clock: NamedDependency[Clock],
-    ) -> UserRead:
-        await service.refresh_powers(db_session, access)
-        await access.require(Permission.USERS_WRITE)
-        users = UsersRepository(db_session, current_tenant_id)
-        return user_read(await service.enable_user(users, clock, await _user(users, user_id)))
+    async def enable(self, ctx: NamedDependency[Ctx], user_id: FromPath[uuid.UUID]) -> UserRead:
+        await service.refresh_powers(ctx.session, ctx.access)
+        await ctx.access.require(Permission.USERS_WRITE)
+        user = await service.get_user(ctx, user_id, lock=True)
+        return user_read(await service.enable_user(ctx, user))
 
     @post(
         "/{user_id:uuid}/reset-password",
@@ -214,20 +168,13 @@ class UsersController(Controller):
         responses=problems(401, 403, 404),
     )
     async def reset_password(
-        self,
-        state: State,
-        current_tenant_id: NamedDependency[uuid.UUID],
-        user_id: FromPath[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
-        access: NamedDependency[Access],
-        clock: NamedDependency[Clock],
+        self, state: State, ctx: NamedDependency[Ctx], user_id: FromPath[uuid.UUID]
     ) -> Response[UserWithPassword]:
         """The user's sessions end, and they must choose a new password at their next login."""
-        await service.refresh_powers(db_session, access)
-        await access.require(Permission.USERS_WRITE)
-        users = UsersRepository(db_session, current_tenant_id)
-        user = await _user(users, user_id)
-        password = await service.reset_password(users, state.passwords, clock, user)
+        await service.refresh_powers(ctx.session, ctx.access)
+        await ctx.access.require(Permission.USERS_WRITE)
+        user = await service.get_user(ctx, user_id, lock=True)
+        password = await service.reset_password(ctx, user, passwords=state.passwords)
         body = UserWithPassword(user=user_read(user), temporary_password=password)
         return Response(body, headers={"Cache-Control": "no-store"})
 
@@ -245,12 +192,7 @@ class MeController(Controller):
     async def me(
         self, principal: NamedDependency[Principal], platform_or_tenant_session: NamedDependency[AsyncSession]
     ) -> Me:
-        user = None
-        if principal.kind == "user":
-            row = (
-                await platform_or_tenant_session.execute(select(User).where(User.id == principal.id))
-            ).scalar_one_or_none()
-            user = user_read(row) if row else None
+        row = await service.own_user(platform_or_tenant_session, principal)
         return Me(
             kind=principal.kind,
             id=principal.id,
@@ -258,7 +200,7 @@ class MeController(Controller):
             tenant_id=principal.tenant_id,
             roles=sorted(principal.roles),
             permissions=sorted(principal.permissions),
-            user=user,
+            user=user_read(row) if row else None,
         )
 
     @post(
@@ -280,20 +222,13 @@ class MeController(Controller):
     ) -> None:
         """At least 12 characters; not a common password, not repetitive, not containing the login ID
         or e-mail. The failures of the current password count like failed logins."""
-        session = platform_or_tenant_session
-        user = (
-            await session.execute(select(User).where(User.id == principal.id).with_for_update())
-        ).scalar_one_or_none()
-        if user is None or user.disabled_at is not None:
-            raise unauthorized_problem("detail.unauthorized-invalid")
         await service.change_own_password(
-            session,
-            user,
-            state.passwords,
-            state.identity.throttle,
+            platform_or_tenant_session,
             clock,
+            principal=principal,
+            passwords=state.passwords,
+            throttle=state.identity.throttle,
             current=data.current_password,
             new=data.new_password,
-            keep_session=principal.session_id,
             ip=client_ip(request),
         )

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Collection
 
 import msgspec
-from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import record
@@ -22,13 +22,14 @@ from service.identity.throttle import LoginThrottle
 from service.kit.access import Access
 from service.kit.auth import Principal
 from service.kit.clock import Clock
+from service.kit.context import Ctx
 from service.kit.db import flush_or_conflict, set_platform
 from service.kit.errors import FieldError, Msg, conflict, not_found, unauthorized_problem, validation_failed
 from service.kit.ids import uuid7
 from service.kit.permissions import Role, effective_permissions
-from service.tenants.repository import UnitsRepository
+from service.tenants import service as tenants
 from service.users.hooks import USER_LEFT, UserLeft
-from service.users.repository import UsersRepository, user_by_id
+from service.users.repository import HomeUsersRepository, UsersRepository, user_by_id
 from service.users.schemas import UserCreate, UserUpdate
 
 
@@ -45,6 +46,30 @@ async def refresh_powers(session: AsyncSession, access: Access) -> None:
         raise unauthorized_problem("detail.unauthorized-invalid")
     roles = frozenset(Role(r) for r in user.roles)
     access.refreshed(msgspec.structs.replace(principal, roles=roles, permissions=effective_permissions(roles, None)))
+
+
+# ---- who is who, for other domains (recipients of mail, people named on accounts) --------------------
+
+
+async def active_ids(session: AsyncSession, tenant_id: uuid.UUID, ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these are users of the tenant who have not been disabled."""
+    return await UsersRepository(session, tenant_id).active_ids(ids)
+
+
+async def any_disabled(session: AsyncSession, tenant_id: uuid.UUID, ids: set[uuid.UUID]) -> bool:
+    return await UsersRepository(session, tenant_id).any_disabled(ids)
+
+
+async def active_with_role(
+    session: AsyncSession, tenant_id: uuid.UUID, role: Role, unit_ids: Collection[uuid.UUID | None] | None = None
+) -> list[User]:
+    """The tenant's users holding `role` who have not been disabled (of these units, if given)."""
+    return await UsersRepository(session, tenant_id).active_with_role(role, unit_ids)
+
+
+async def active_users(session: AsyncSession, tenant_id: uuid.UUID, ids: Collection[uuid.UUID]) -> list[User]:
+    """Those of these users of the tenant who have not been disabled, by id."""
+    return await UsersRepository(session, tenant_id).active_among(ids)
 
 
 def temporary_password() -> str:
@@ -65,59 +90,69 @@ def _role_errors(roles: list[str], unit_id: uuid.UUID | None) -> list[FieldError
     return errors
 
 
-async def _check_unit(users: UsersRepository, unit_id: uuid.UUID | None) -> None:
-    if unit_id is not None and await UnitsRepository(users.session, users.tenant_id).get(unit_id) is None:
-        raise not_found("unit", "/unit_id")
+# ---- a tenant's users (in the tenant of the context) ----------------------------------------------------
 
 
-async def _active_administrators(users: UsersRepository, other_than: uuid.UUID) -> int:
-    query = (
-        select(func.count())
-        .select_from(User)
-        .where(
-            User.tenant_id == users.tenant_id,
-            User.id != other_than,
-            User.disabled_at.is_(None),
-            User.roles.contains([Role.GENERAL_ADMINISTRATOR.value]),
-        )
-    )
-    return int(await users.session.scalar(query) or 0)
+def _unknown_agreement() -> dict[str, Exception]:
+    """users.agreement_id names an agreement of the tenant, or its foreign key refuses it."""
+    return {"fk_users_agreement": not_found("agreement", "/agreement_id")}
 
 
-async def _keep_an_administrator(users: UsersRepository, user: User) -> None:
+def _users(ctx: Ctx) -> UsersRepository:
+    return UsersRepository(ctx.session, ctx.tenant_id)
+
+
+async def get_user(ctx: Ctx, user_id: uuid.UUID, *, lock: bool = False) -> User:
+    return await _users(ctx).get_or_404(user_id, lock=lock)
+
+
+async def list_users(
+    ctx: Ctx,
+    after: uuid.UUID | None,
+    limit: int,
+    *,
+    role: str | None = None,
+    unit_id: uuid.UUID | None = None,
+    disabled: bool | None = None,
+) -> tuple[list[User], bool]:
+    return await _users(ctx).listed(after, limit, role=role, unit_id=unit_id, disabled=disabled)
+
+
+async def _check_unit(ctx: Ctx, unit_id: uuid.UUID | None) -> None:
+    if unit_id is not None:
+        await tenants.get_unit(ctx, unit_id, pointer="/unit_id")
+
+
+async def _keep_an_administrator(ctx: Ctx, user: User) -> None:
     """A tenant must not lose its last active general administrator: nobody could manage it."""
-    if Role.GENERAL_ADMINISTRATOR in user.roles and await _active_administrators(users, user.id) == 0:
+    if Role.GENERAL_ADMINISTRATOR in user.roles and await _users(ctx).active_administrators(other_than=user.id) == 0:
         raise conflict("conflict.last-general-administrator")
 
 
-async def _check_agreement(users: UsersRepository, roles: list[str], agreement_id: uuid.UUID | None) -> None:
-    """Only a contractor is linked to an agreement, and only to one of the tenant's."""
+def _check_agreement(roles: list[str], agreement_id: uuid.UUID | None) -> None:
+    """Only a contractor is linked to an agreement. (That it is one of the tenant's is the foreign
+    key's to say, at flush: the agreements domain sits above this one.)"""
     if agreement_id is None:
         return
     if roles != [Role.CONTRACTOR.value]:
         raise validation_failed([FieldError(Msg("agreement.contractor-only"), "contractor_only", "/agreement_id")])
-    found = await users.session.scalar(
-        text("SELECT id FROM agreements WHERE tenant_id = :tenant AND id = :id"),
-        {"tenant": users.tenant_id, "id": agreement_id},
-    )
-    if found is None:
-        raise not_found("agreement", "/agreement_id")
 
 
-async def create_user(users: UsersRepository, passwords: Passwords, clock: Clock, data: UserCreate) -> tuple[User, str]:
+async def create_user(ctx: Ctx, data: UserCreate, *, passwords: Passwords) -> tuple[User, str]:
     if errors := _role_errors(list(data.roles), data.unit_id):
         raise validation_failed(errors)
-    await _check_unit(users, data.unit_id)
-    await _check_agreement(users, sorted({str(r) for r in data.roles}), data.agreement_id)
+    await _check_unit(ctx, data.unit_id)
+    _check_agreement(sorted({str(r) for r in data.roles}), data.agreement_id)
+    users = _users(ctx)
     taken = conflict("conflict.login-taken")
     if await users.by_login_or_email(data.login_id, data.email) is not None:
         raise taken
     password = temporary_password()
-    now = clock.now()
+    now = ctx.now()
     user = users.add(
         User(
             id=uuid7(),
-            tenant_id=users.tenant_id,
+            tenant_id=ctx.tenant_id,
             login_id=data.login_id,
             email=data.email,
             display_name=data.display_name,
@@ -133,21 +168,21 @@ async def create_user(users: UsersRepository, passwords: Passwords, clock: Clock
         )
     )
     # Another tenant may hold the login ID or address: invisible here, caught by the unique index.
-    await flush_or_conflict(users.session, taken)
+    await flush_or_conflict(ctx.session, taken, constraints=_unknown_agreement())
     return user, password
 
 
-async def update_user(users: UsersRepository, clock: Clock, user: User, patch: UserUpdate) -> User:
+async def update_user(ctx: Ctx, user: User, patch: UserUpdate) -> User:
     roles = [str(r) for r in (patch.roles if patch.roles is not msgspec.UNSET else user.roles)]
     unit_id = patch.unit_id if patch.unit_id is not msgspec.UNSET else user.unit_id
     if errors := _role_errors(roles, unit_id):
         raise validation_failed(errors)
     if patch.unit_id is not msgspec.UNSET:
-        await _check_unit(users, patch.unit_id)
+        await _check_unit(ctx, patch.unit_id)
     agreement_id = patch.agreement_id if patch.agreement_id is not msgspec.UNSET else user.agreement_id
-    await _check_agreement(users, sorted(set(roles)), agreement_id)
+    _check_agreement(sorted(set(roles)), agreement_id)
     if Role.GENERAL_ADMINISTRATOR in user.roles and Role.GENERAL_ADMINISTRATOR not in roles:
-        await _keep_an_administrator(users, user)
+        await _keep_an_administrator(ctx, user)
     changed = False
     for name in ("email", "display_name", "locale"):
         value = getattr(patch, name)
@@ -160,61 +195,76 @@ async def update_user(users: UsersRepository, clock: Clock, user: User, patch: U
         user.roles = new_roles
         user.unit_id = unit_id
         user.agreement_id = agreement_id
-        await revoke_user_sessions(users.session, user.id, clock.now(), "roles changed")
     if changed or powers_changed:
-        user.updated_at = clock.now()
-        await flush_or_conflict(users.session, conflict("conflict.login-taken"))
+        user.updated_at = ctx.now()
+        # Before anything else runs a statement (which would flush it outside this savepoint).
+        await flush_or_conflict(ctx.session, conflict("conflict.login-taken"), constraints=_unknown_agreement())
+    if powers_changed:
+        await revoke_user_sessions(ctx.session, user.id, ctx.now(), "roles changed")
     return user
 
 
-async def disable_user(users: UsersRepository, clock: Clock, user: User, actor: Principal) -> User:
-    if user.id == actor.id:
+async def disable_user(ctx: Ctx, user: User) -> User:
+    """No more logins, every session ends; who reacts to a member of staff leaving hears of it."""
+    if user.id == ctx.principal.id:
         raise conflict("conflict.cannot-disable-self")
     if user.disabled_at is None:
-        await _keep_an_administrator(users, user)
-        user.disabled_at = clock.now()
-        user.updated_at = clock.now()
-        await revoke_user_sessions(users.session, user.id, clock.now(), "user disabled")
-        await users.session.flush()
-        await USER_LEFT.publish(UserLeft(users.session, users.tenant_id, user.id, clock))
+        await _keep_an_administrator(ctx, user)
+        user.disabled_at = ctx.now()
+        user.updated_at = ctx.now()
+        await revoke_user_sessions(ctx.session, user.id, ctx.now(), "user disabled")
+        await ctx.session.flush()
+        await USER_LEFT.publish(UserLeft(ctx.session, ctx.tenant_id, user.id, ctx.clock))
     return user
 
 
-async def enable_user(users: UsersRepository, clock: Clock, user: User) -> User:
+async def enable_user(ctx: Ctx, user: User) -> User:
     if user.disabled_at is not None:
         user.disabled_at = None
-        user.updated_at = clock.now()
-        await users.session.flush()
+        user.updated_at = ctx.now()
+        await ctx.session.flush()
     return user
 
 
-async def reset_password(users: UsersRepository, passwords: Passwords, clock: Clock, user: User) -> str:
+async def reset_password(ctx: Ctx, user: User, *, passwords: Passwords) -> str:
     """An administrator's reset: a temporary password, to be changed at the next login."""
     password = temporary_password()
     user.password_hash = await passwords.hash(password)
     user.password_must_change = True
-    user.password_changed_at = clock.now()
-    user.updated_at = clock.now()
-    await revoke_user_sessions(users.session, user.id, clock.now(), "password reset")
-    record(users.session, "user.password_reset", target_kind="user", target_id=user.id, tenant_id=user.tenant_id)
-    await users.session.flush()
+    user.password_changed_at = ctx.now()
+    user.updated_at = ctx.now()
+    await revoke_user_sessions(ctx.session, user.id, ctx.now(), "password reset")
+    record(ctx.session, "user.password_reset", target_kind="user", target_id=user.id, tenant_id=user.tenant_id)
+    await ctx.session.flush()
     return password
+
+
+# ---- the caller themselves (their home: their tenant, or the platform) -----------------------------------
+
+
+async def own_user(session: AsyncSession, principal: Principal) -> User | None:
+    """The calling user's row (None for an API token, or a user no longer there)."""
+    if principal.kind != "user":
+        return None
+    return await HomeUsersRepository(session).get(principal.id)
 
 
 async def change_own_password(
     session: AsyncSession,
-    user: User,
-    passwords: Passwords,
-    throttle: LoginThrottle,
     clock: Clock,
     *,
+    principal: Principal,
+    passwords: Passwords,
+    throttle: LoginThrottle,
     current: str,
     new: str,
-    keep_session: uuid.UUID | None,
     ip: str | None,
 ) -> None:
     """A user's own change: the current password first (failures count like failed logins), then
     the policy. Every other session of theirs ends; the one they are using goes on."""
+    user = await HomeUsersRepository(session).get(principal.id, for_update=True)
+    if user is None or user.disabled_at is not None:
+        raise unauthorized_problem("detail.unauthorized-invalid")
     await throttle.check(user.login_id, ip)
     if not await passwords.verify(user.password_hash, current):
         await throttle.failed(user.login_id, ip)
@@ -228,6 +278,34 @@ async def change_own_password(
     user.password_must_change = False
     user.password_changed_at = clock.now()
     user.updated_at = clock.now()
-    await revoke_user_sessions(session, user.id, clock.now(), "password changed", keep=keep_session)
+    await revoke_user_sessions(session, user.id, clock.now(), "password changed", keep=principal.session_id)
     record(session, "user.password_changed", target_kind="user", target_id=user.id, tenant_id=user.tenant_id)
     await session.flush()
+
+
+# ---- platform operators (the platform session) ------------------------------------------------------------
+
+
+async def create_operator(
+    session: AsyncSession, clock: Clock, *, login_id: str, email: str, display_name: str, passwords: Passwords
+) -> tuple[User, str]:
+    """A platform operator who logs in with a password; the temporary password is returned once."""
+    password = temporary_password()
+    now = clock.now()
+    user = HomeUsersRepository(session).add(
+        User(
+            id=uuid7(),
+            tenant_id=None,
+            login_id=login_id,
+            email=email,
+            display_name=display_name,
+            roles=[Role.PLATFORM_OPERATOR.value],
+            password_hash=await passwords.hash(password),
+            password_changed_at=now,
+            password_must_change=True,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    await flush_or_conflict(session, conflict("conflict.login-taken"))
+    return user, password

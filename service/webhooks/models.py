@@ -2,13 +2,25 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, LargeBinary, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.kit.db import Base
+from service.kit.db import Base, state_column
+
+
+class DeliveryState(StrEnum):
+    PENDING = "pending"  # queued, not attempted yet
+    SUCCEEDED = "succeeded"  # the receiver answered 2xx
+    FAILED = "failed"  # the last attempt failed; the queue retries with backoff
+    DEAD = "dead"  # out of retries (it may be replayed, as a new delivery)
+
+
+# Finished: no more attempts are made (a replay is a new delivery).
+FINISHED = frozenset({DeliveryState.SUCCEEDED, DeliveryState.DEAD})
 
 
 class WebhookEndpoint(Base):
@@ -47,7 +59,7 @@ class WebhookDelivery(Base):
     event_id: Mapped[uuid.UUID]
     event_type: Mapped[str]
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
-    state: Mapped[str]
+    state: Mapped[DeliveryState] = state_column(DeliveryState, default=DeliveryState.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     last_status: Mapped[int | None]
     last_duration_ms: Mapped[int | None]

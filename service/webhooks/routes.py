@@ -10,15 +10,10 @@ from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
-from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.audit.service import record
 from service.kit.access import requires
-from service.kit.auth import Principal
-from service.kit.clock import Clock
+from service.kit.context import Ctx
 from service.kit.crypto import Sealer
-from service.kit.errors import not_found
 from service.kit.http import (
     DEFAULT_LIMIT,
     ETAG_HEADER,
@@ -34,19 +29,10 @@ from service.kit.http import (
     require_if_match,
 )
 from service.kit.idempotency import idempotent
-from service.kit.ids import uuid7
 from service.kit.permissions import Permission
-from service.kit.repository import TenantRepository
 from service.webhooks import service
-from service.webhooks.models import WebhookDelivery, WebhookEndpoint
+from service.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint
 from service.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookRead, WebhookUpdate, WebhookWithSecret
-
-
-class EndpointsRepository(TenantRepository[WebhookEndpoint]):
-    model = WebhookEndpoint
-
-    def select(self) -> Select[WebhookEndpoint]:
-        return super().select().where(WebhookEndpoint.deleted_at.is_(None))
 
 
 def webhook_read(row: WebhookEndpoint) -> WebhookRead:
@@ -57,15 +43,12 @@ def delivery_read(row: WebhookDelivery) -> DeliveryRead:
     return msgspec.convert(row, DeliveryRead, from_attributes=True)
 
 
-async def _endpoint(session: AsyncSession, tenant_id: uuid.UUID, webhook_id: uuid.UUID) -> WebhookEndpoint:
-    row = await EndpointsRepository(session, tenant_id).get(webhook_id, for_update=True)
-    if row is None:
-        raise not_found("webhook")
-    return row
-
-
 def _production(state: State) -> bool:
     return bool(state.settings.environment == "production")
+
+
+def _sealer(state: State) -> Sealer:
+    return Sealer(state.settings.require_secret_key())
 
 
 class WebhookController(Controller):
@@ -83,11 +66,8 @@ class WebhookController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         data: JSONBody[WebhookCreate],
-        db_session: NamedDependency[AsyncSession],
-        principal: NamedDependency[Principal],
-        clock: NamedDependency[Clock],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[WebhookWithSecret]:
         """Deliveries are POSTed as JSON and signed: `Koshiki-Signature: t=<unix>,v1=<hex HMAC-SHA256
@@ -97,29 +77,13 @@ class WebhookController(Controller):
         service.check_url(data.url, production=_production(state))
 
         async def run() -> Response[WebhookWithSecret]:
-            now = clock.now()
-            endpoint_id = uuid7()
-            secret = service.new_secret()
-            endpoint = WebhookEndpoint(
-                id=endpoint_id,
-                tenant_id=current_tenant_id,
-                url=data.url,
-                event_types=sorted(set(data.event_types)),
-                description=data.description,
-                active=True,
-                secret_encrypted=service.seal(Sealer(state.settings.require_secret_key()), endpoint_id, secret),
-                created_by=principal.label,
-                created_at=now,
-                updated_at=now,
-            )
-            db_session.add(endpoint)
-            await db_session.flush()
+            endpoint, secret = await service.create_endpoint(ctx, data, _sealer(state))
             body = WebhookWithSecret(webhook=webhook_read(endpoint), secret=secret)
             return Response(
                 body, status_code=201, headers={"ETag": etag(endpoint.version), "Cache-Control": "no-store"}
             )
 
-        return await idempotent(request, db_session, idempotency_key, current_tenant_id, run)
+        return await idempotent(request, ctx.session, idempotency_key, ctx.tenant_id, run)
 
     @get(
         "/",
@@ -130,13 +94,11 @@ class WebhookController(Controller):
     )
     async def list_(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
+        ctx: NamedDependency[Ctx],
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
     ) -> Page[WebhookRead]:
-        repo = EndpointsRepository(db_session, current_tenant_id)
-        rows, more = await repo.page(repo.select(), after_id(cursor), limit)
+        rows, more = await service.list_endpoints(ctx, after_id(cursor), limit)
         return id_page(rows, more, webhook_read)
 
     @get(
@@ -149,11 +111,10 @@ class WebhookController(Controller):
     )
     async def read(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         webhook_id: FromPath[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
     ) -> Response[WebhookRead]:
-        row = await _endpoint(db_session, current_tenant_id, webhook_id)
+        row = await service.get_endpoint(ctx, webhook_id)
         return Response(webhook_read(row), headers={"ETag": etag(row.version)})
 
     @patch(
@@ -168,27 +129,14 @@ class WebhookController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         webhook_id: FromPath[uuid.UUID],
         data: JSONBody[WebhookUpdate],
-        db_session: NamedDependency[AsyncSession],
-        clock: NamedDependency[Clock],
         if_match: IfMatch = None,
     ) -> Response[WebhookRead]:
-        row = await _endpoint(db_session, current_tenant_id, webhook_id)
+        row = await service.get_endpoint(ctx, webhook_id, lock=True)
         require_if_match(request, row.version)
-        if data.event_types is not msgspec.UNSET:
-            service.check_event_types(list(data.event_types))
-            row.event_types = sorted(set(data.event_types))
-        if data.url is not msgspec.UNSET:
-            service.check_url(data.url, production=_production(state))
-            row.url = data.url
-        if data.description is not msgspec.UNSET:
-            row.description = data.description
-        if data.active is not msgspec.UNSET:
-            row.active = data.active
-        row.updated_at = clock.now()
-        await db_session.flush()
+        await service.update_endpoint(ctx, row, data, production=_production(state))
         return Response(webhook_read(row), headers={"ETag": etag(row.version)})
 
     @delete(
@@ -200,15 +148,11 @@ class WebhookController(Controller):
     )
     async def remove(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         webhook_id: FromPath[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
-        clock: NamedDependency[Clock],
     ) -> None:
-        row = await _endpoint(db_session, current_tenant_id, webhook_id)
-        row.deleted_at = clock.now()
-        row.active = False
-        await db_session.flush()
+        row = await service.get_endpoint(ctx, webhook_id, lock=True)
+        await service.remove_endpoint(ctx, row)
 
     @post(
         "/{webhook_id:uuid}/rotate-secret",
@@ -221,19 +165,11 @@ class WebhookController(Controller):
     async def rotate(
         self,
         state: State,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         webhook_id: FromPath[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
-        clock: NamedDependency[Clock],
     ) -> Response[WebhookWithSecret]:
-        row = await _endpoint(db_session, current_tenant_id, webhook_id)
-        sealer = Sealer(state.settings.require_secret_key())
-        secret = service.new_secret()
-        row.previous_secret_encrypted = row.secret_encrypted
-        row.previous_secret_expires_at = clock.now() + service.ROTATION_GRACE
-        row.secret_encrypted = service.seal(sealer, row.id, secret)
-        row.updated_at = clock.now()
-        await db_session.flush()
+        row = await service.get_endpoint(ctx, webhook_id, lock=True)
+        secret = await service.rotate_secret(ctx, row, _sealer(state))
         return Response(
             WebhookWithSecret(webhook=webhook_read(row), secret=secret), headers={"Cache-Control": "no-store"}
         )
@@ -247,25 +183,14 @@ class WebhookController(Controller):
     )
     async def deliveries(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         webhook_id: FromPath[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
         limit: Limit = DEFAULT_LIMIT,
         cursor: Cursor = None,
-        state_filter: Annotated[
-            str | None, QueryParameter(name="state", pattern="^(pending|succeeded|failed|dead)$")
-        ] = None,
+        state_filter: Annotated[DeliveryState | None, QueryParameter(name="state")] = None,
     ) -> Page[DeliveryRead]:
-        await _endpoint(db_session, current_tenant_id, webhook_id)
-        query = select(WebhookDelivery).where(
-            WebhookDelivery.tenant_id == current_tenant_id, WebhookDelivery.endpoint_id == webhook_id
-        )
-        if state_filter is not None:
-            query = query.where(WebhookDelivery.state == state_filter)
-        if (before := after_id(cursor)) is not None:
-            query = query.where(WebhookDelivery.id < before)
-        rows = list((await db_session.execute(query.order_by(WebhookDelivery.id.desc()).limit(limit + 1))).scalars())
-        return id_page(rows[:limit], len(rows) > limit, delivery_read)
+        rows, more = await service.list_deliveries(ctx, webhook_id, after_id(cursor), limit, state=state_filter)
+        return id_page(rows, more, delivery_read)
 
 
 class WebhookDeliveryController(Controller):
@@ -282,37 +207,7 @@ class WebhookDeliveryController(Controller):
     )
     async def replay(
         self,
-        current_tenant_id: NamedDependency[uuid.UUID],
+        ctx: NamedDependency[Ctx],
         delivery_id: FromPath[uuid.UUID],
-        db_session: NamedDependency[AsyncSession],
-        clock: NamedDependency[Clock],
     ) -> DeliveryRead:
-        original = (
-            await db_session.execute(
-                select(WebhookDelivery).where(
-                    WebhookDelivery.tenant_id == current_tenant_id, WebhookDelivery.id == delivery_id
-                )
-            )
-        ).scalar_one_or_none()
-        if original is None:
-            raise not_found("webhook-delivery")
-        await _endpoint(db_session, current_tenant_id, original.endpoint_id)
-        replay = await service.queue_delivery(
-            db_session,
-            current_tenant_id,
-            original.endpoint_id,
-            original.event_id,
-            original.event_type,
-            original.payload,
-            clock.now(),
-            replay_of=original.id,
-        )
-        record(
-            db_session,
-            "webhook_delivery.replayed",
-            target_kind="webhook_delivery",
-            target_id=original.id,
-            tenant_id=current_tenant_id,
-            changes={"replay": replay.id},
-        )
-        return delivery_read(replay)
+        return delivery_read(await service.replay(ctx, delivery_id))

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import Meta
 
+from service.webhooks.models import DeliveryState
+
 Url = Annotated[
     str,
     Meta(
@@ -61,7 +63,7 @@ class DeliveryRead(msgspec.Struct):
     endpoint_id: uuid.UUID
     event_id: uuid.UUID
     event_type: str
-    state: str
+    state: DeliveryState
     attempts: int
     last_status: int | None
     last_duration_ms: int | None

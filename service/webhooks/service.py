@@ -22,17 +22,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import select
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.audit.service import record
 from service.events.hooks import Dispatch
 from service.events.models import Event
 from service.kit import registry
+from service.kit.context import Ctx
 from service.kit.crypto import Sealer
 from service.kit.errors import FieldError, Msg, validation_failed
 from service.kit.ids import uuid7
 from service.kit.queue import enqueue
-from service.webhooks.models import WebhookDelivery, WebhookEndpoint
+from service.webhooks import repository
+from service.webhooks.models import FINISHED, DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from service.webhooks.repository import DeliveriesRepository, EndpointsRepository
+from service.webhooks.schemas import WebhookCreate, WebhookUpdate
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 ROTATION_GRACE = dt.timedelta(hours=24)
@@ -109,17 +114,114 @@ def payload_for(event: Event) -> dict[str, Any]:
     }
 
 
-async def queue_deliveries(fact: Dispatch) -> int:
-    session, event, now = fact.session, fact.event, fact.now
-    endpoints = (
-        await session.execute(
-            select(WebhookEndpoint).where(
-                WebhookEndpoint.tenant_id == event.tenant_id, WebhookEndpoint.deleted_at.is_(None)
-            )
+# ---- endpoints (the API) ------------------------------------------------------------------------------
+
+
+async def create_endpoint(ctx: Ctx, data: WebhookCreate, sealer: Sealer) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint and its signing secret (shown once; only its sealed form is kept)."""
+    now = ctx.now()
+    endpoint_id = uuid7()
+    secret = new_secret()
+    endpoint = EndpointsRepository(ctx.session, ctx.tenant_id).add(
+        WebhookEndpoint(
+            id=endpoint_id,
+            tenant_id=ctx.tenant_id,
+            url=data.url,
+            event_types=sorted(set(data.event_types)),
+            description=data.description,
+            active=True,
+            secret_encrypted=seal(sealer, endpoint_id, secret),
+            created_by=ctx.access.label,
+            created_at=now,
+            updated_at=now,
         )
-    ).scalars()
+    )
+    await ctx.session.flush()
+    return endpoint, secret
+
+
+async def list_endpoints(ctx: Ctx, after: uuid.UUID | None, limit: int) -> tuple[list[WebhookEndpoint], bool]:
+    return await EndpointsRepository(ctx.session, ctx.tenant_id).in_order(after, limit)
+
+
+async def get_endpoint(ctx: Ctx, webhook_id: uuid.UUID, *, lock: bool = False) -> WebhookEndpoint:
+    return await EndpointsRepository(ctx.session, ctx.tenant_id).get_or_404(webhook_id, lock=lock)
+
+
+async def update_endpoint(ctx: Ctx, endpoint: WebhookEndpoint, data: WebhookUpdate, *, production: bool) -> None:
+    if data.event_types is not msgspec.UNSET:
+        check_event_types(list(data.event_types))
+        endpoint.event_types = sorted(set(data.event_types))
+    if data.url is not msgspec.UNSET:
+        check_url(data.url, production=production)
+        endpoint.url = data.url
+    if data.description is not msgspec.UNSET:
+        endpoint.description = data.description
+    if data.active is not msgspec.UNSET:
+        endpoint.active = data.active
+    endpoint.updated_at = ctx.now()
+    await ctx.session.flush()
+
+
+async def remove_endpoint(ctx: Ctx, endpoint: WebhookEndpoint) -> None:
+    """Gone from the API and from dispatch; its delivery log stays."""
+    endpoint.deleted_at = ctx.now()
+    endpoint.active = False
+    await ctx.session.flush()
+
+
+async def rotate_secret(ctx: Ctx, endpoint: WebhookEndpoint, sealer: Sealer) -> str:
+    """A new signing secret (returned, shown once); the previous one also signs for ROTATION_GRACE."""
+    secret = new_secret()
+    endpoint.previous_secret_encrypted = endpoint.secret_encrypted
+    endpoint.previous_secret_expires_at = ctx.now() + ROTATION_GRACE
+    endpoint.secret_encrypted = seal(sealer, endpoint.id, secret)
+    endpoint.updated_at = ctx.now()
+    await ctx.session.flush()
+    return secret
+
+
+async def list_deliveries(
+    ctx: Ctx, webhook_id: uuid.UUID, before: uuid.UUID | None, limit: int, *, state: DeliveryState | None = None
+) -> tuple[list[WebhookDelivery], bool]:
+    """An endpoint's deliveries, newest first (404 for an endpoint that is not, or no longer, there)."""
+    await get_endpoint(ctx, webhook_id, lock=True)
+    return await DeliveriesRepository(ctx.session, ctx.tenant_id).of_endpoint(webhook_id, before, limit, state=state)
+
+
+async def replay(ctx: Ctx, delivery_id: uuid.UUID) -> WebhookDelivery:
+    """The delivery's event sent to its endpoint again, as a new delivery (the endpoint must still be there)."""
+    original = await DeliveriesRepository(ctx.session, ctx.tenant_id).get_or_404(delivery_id)
+    await get_endpoint(ctx, original.endpoint_id, lock=True)
+    again = await queue_delivery(
+        ctx.session,
+        ctx.tenant_id,
+        original.endpoint_id,
+        original.event_id,
+        original.event_type,
+        original.payload,
+        ctx.now(),
+        replay_of=original.id,
+    )
+    record(
+        ctx.session,
+        "webhook_delivery.replayed",
+        target_kind="webhook_delivery",
+        target_id=original.id,
+        tenant_id=ctx.tenant_id,
+        changes={"replay": again.id},
+    )
+    return again
+
+
+# ---- deliveries (the workers) --------------------------------------------------------------------------
+
+
+async def queue_deliveries(fact: Dispatch) -> int:
+    """One delivery of the event for each of the tenant's endpoints subscribed to its type."""
+    session, event, now = fact.session, fact.event, fact.now
     count = 0
-    for endpoint in endpoints:
+    for endpoint in await EndpointsRepository(session, event.tenant_id).all():
         if subscribed(endpoint, event.type):
             await queue_delivery(
                 session, endpoint.tenant_id, endpoint.id, event.id, event.type, payload_for(event), now
@@ -138,21 +240,57 @@ async def queue_delivery(
     now: dt.datetime,
     replay_of: uuid.UUID | None = None,
 ) -> WebhookDelivery:
-    delivery = WebhookDelivery(
-        id=uuid7(),
-        tenant_id=tenant_id,
-        endpoint_id=endpoint_id,
-        event_id=event_id,
-        event_type=event_type,
-        payload=payload,
-        state="pending",
-        replay_of=replay_of,
-        created_at=now,
+    delivery = DeliveriesRepository(session, tenant_id).add(
+        WebhookDelivery(
+            id=uuid7(),
+            tenant_id=tenant_id,
+            endpoint_id=endpoint_id,
+            event_id=event_id,
+            event_type=event_type,
+            payload=payload,
+            state=DeliveryState.PENDING,
+            replay_of=replay_of,
+            created_at=now,
+        )
     )
-    session.add(delivery)
     await session.flush()
     await enqueue(session, "deliver_webhook", tenant_id=tenant_id, now=now, delivery_id=str(delivery.id))
     return delivery
+
+
+async def to_deliver(
+    session: AsyncSession, delivery_id: uuid.UUID, sealer: Sealer, now: dt.datetime
+) -> tuple[WebhookDelivery, str, list[str]] | None:
+    """The delivery, its endpoint's URL and the secrets that sign it now; None when there is
+    nothing to do (delivered, dead, or its endpoint switched off or removed)."""
+    delivery = await repository.delivery_by_id(session, delivery_id)
+    endpoint = await repository.endpoint_by_id(session, delivery.endpoint_id)
+    if delivery.state in FINISHED or not endpoint.active or endpoint.deleted_at is not None:
+        return None
+    in_use = [unseal(sealer, endpoint.id, endpoint.secret_encrypted)]
+    if endpoint.previous_secret_encrypted and (endpoint.previous_secret_expires_at or now) > now:
+        in_use.append(unseal(sealer, endpoint.id, endpoint.previous_secret_encrypted))
+    return delivery, endpoint.url, in_use
+
+
+async def record_outcome(session: AsyncSession, delivery: WebhookDelivery, outcome: Outcome, now: dt.datetime) -> None:
+    """Log the attempt, and its outcome on the delivery: succeeded, or failed (to be retried)."""
+    attempt = WebhookAttempt(
+        id=uuid7(),
+        tenant_id=delivery.tenant_id,
+        delivery_id=delivery.id,
+        attempted_at=now,
+        status=outcome.status,
+        duration_ms=outcome.duration_ms,
+        error=outcome.error,
+    )
+    state = DeliveryState.SUCCEEDED if outcome.ok else DeliveryState.FAILED
+    await repository.record_attempt(session, attempt, state=state, delivered_at=now if outcome.ok else None)
+
+
+async def give_up(session: AsyncSession, delivery_id: uuid.UUID) -> None:
+    """Out of retries: dead (unless it succeeded meanwhile). It may be replayed."""
+    await repository.mark_dead(session, delivery_id)
 
 
 class Outcome:
