@@ -143,10 +143,7 @@ class PostsRepository(TenantRepository[Post]):
         self, account_id: uuid.UUID, before: uuid.UUID | None, limit: int
     ) -> tuple[list[Post], bool]:
         query = self.select().where(Post.account_id == account_id)
-        if before is not None:
-            query = query.where(Post.id < before)
-        rows = list((await self.session.execute(query.order_by(Post.id.desc()).limit(limit + 1))).scalars())
-        return rows[:limit], len(rows) > limit
+        return await self.page(query, before, limit, newest_first=True)
 
 
 class WarningsRepository(TenantRepository[ImpersonationWarning]):

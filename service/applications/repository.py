@@ -35,10 +35,7 @@ class ApplicationsRepository(TenantRepository[Application]):
         if unit_id is not None:
             in_unit = select(Account.id).where(Account.tenant_id == self.tenant_id, Account.unit_id == unit_id)
             query = query.where(Application.account_id.in_(in_unit))
-        if before is not None:
-            query = query.where(Application.id < before)
-        rows = list((await self.session.execute(query.order_by(Application.id.desc()).limit(limit + 1))).scalars())
-        return rows[:limit], len(rows) > limit
+        return await self.page(query, before, limit, newest_first=True)
 
     async def forget_people(self, account_id: uuid.UUID, marker: str) -> None:
         """Who made and decided the account's applications, forgotten (its retention ran out)."""

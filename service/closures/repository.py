@@ -20,10 +20,7 @@ class ClosuresRepository(TenantRepository[Closure]):
             query = query.where(Closure.state == state)
         if account_id is not None:
             query = query.where(Closure.account_id == account_id)
-        if before is not None:
-            query = query.where(Closure.id < before)
-        rows = list((await self.session.execute(query.order_by(Closure.id.desc()).limit(limit + 1))).scalars())
-        return rows[:limit], len(rows) > limit
+        return await self.page(query, before, limit, newest_first=True)
 
     async def open_of(self, account_id: uuid.UUID) -> list[Closure]:
         """The account's closures still under way."""

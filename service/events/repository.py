@@ -18,7 +18,4 @@ class EventsRepository(TenantRepository[Event]):
         query = self.select()
         if type is not None:
             query = query.where(Event.type == type)
-        if before is not None:
-            query = query.where(Event.id < before)
-        rows = list((await self.session.execute(query.order_by(Event.id.desc()).limit(limit + 1))).scalars())
-        return rows[:limit], len(rows) > limit
+        return await self.page(query, before, limit, newest_first=True)

@@ -28,10 +28,7 @@ class IncidentsRepository(TenantRepository[Incident]):
             query = query.where(Incident.kind == kind)
         if account_id is not None:
             query = query.where(Incident.account_id == account_id)
-        if before is not None:
-            query = query.where(Incident.id < before)
-        rows = list((await self.session.execute(query.order_by(Incident.id.desc()).limit(limit + 1))).scalars())
-        return rows[:limit], len(rows) > limit
+        return await self.page(query, before, limit, newest_first=True)
 
     async def entries(self, incident: Incident) -> list[IncidentEntry]:
         query = (

@@ -44,11 +44,15 @@ class TenantRepository(Generic[M]):
             raise not_found(self.resource, pointer)
         return row
 
-    async def page(self, query: Select[M], after: uuid.UUID | None, limit: int) -> tuple[list[M], bool]:
-        """Rows after `after` in id order (ids are time-ordered), and whether more follow."""
-        if after is not None:
-            query = query.where(self.model.id > after)
-        rows = list((await self.session.execute(query.order_by(self.model.id).limit(limit + 1))).scalars())
+    async def page(
+        self, query: Select[M], cursor: uuid.UUID | None, limit: int, *, newest_first: bool = False
+    ) -> tuple[list[M], bool]:
+        """A page of `query` past the cursor (the last id of the page before) in id order (ids are
+        time-ordered; `newest_first` reverses it), and whether more follow."""
+        if cursor is not None:
+            query = query.where(self.model.id < cursor if newest_first else self.model.id > cursor)
+        order = self.model.id.desc() if newest_first else self.model.id
+        rows = list((await self.session.execute(query.order_by(order).limit(limit + 1))).scalars())
         return rows[:limit], len(rows) > limit
 
     def add(self, row: M) -> M:

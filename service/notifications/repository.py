@@ -33,10 +33,7 @@ class MailRepository(TenantRepository[MailMessage]):
         query = self.select()
         if state is not None:
             query = query.where(MailMessage.state == state)
-        if before is not None:
-            query = query.where(MailMessage.id < before)
-        rows = list((await self.session.execute(query.order_by(MailMessage.id.desc()).limit(limit + 1))).scalars())
-        return rows[:limit], len(rows) > limit
+        return await self.page(query, before, limit, newest_first=True)
 
     async def queue_once(
         self,

@@ -40,10 +40,7 @@ class DeliveriesRepository(TenantRepository[WebhookDelivery]):
         query = self.select().where(WebhookDelivery.endpoint_id == endpoint_id)
         if state is not None:
             query = query.where(WebhookDelivery.state == state)
-        if before is not None:
-            query = query.where(WebhookDelivery.id < before)
-        rows = list((await self.session.execute(query.order_by(WebhookDelivery.id.desc()).limit(limit + 1))).scalars())
-        return rows[:limit], len(rows) > limit
+        return await self.page(query, before, limit, newest_first=True)
 
 
 # ---- the delivery actor's statements (its unit of work is in the message's tenant) ----------------------
