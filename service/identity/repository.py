@@ -86,49 +86,65 @@ class SessionsRepository:
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-# ---- the failed-login counters ----------------------------------------------------------------------------
+# ---- the login attempt counters ----------------------------------------------------------------------------
 
-_COUNT_FAILURE = text(
+# One more attempt on a key, in one statement: a new window once the last has passed (or a lock has
+# run out); a key still locked keeps its lock and its count. The row stays locked until the attempt's
+# transaction ends, so parallel attempts on one key are counted one after another.
+_ATTEMPT = text(
     """
-    INSERT INTO login_throttle AS t (key, failures, window_started_at)
-    VALUES (:key, 1, :now)
+    INSERT INTO login_throttle AS t (key, failures, window_started_at, locked_until)
+    VALUES (:key, 1, :now, NULL)
     ON CONFLICT (key) DO UPDATE SET
-      failures = CASE WHEN t.window_started_at <= :cutoff THEN 1 ELSE t.failures + 1 END,
-      window_started_at = CASE WHEN t.window_started_at <= :cutoff
-                               THEN :now ELSE t.window_started_at END
+      failures = CASE WHEN t.locked_until > :now THEN t.failures
+                      WHEN t.window_started_at <= :cutoff OR t.locked_until IS NOT NULL THEN 1
+                      ELSE t.failures + 1 END,
+      window_started_at = CASE WHEN t.locked_until > :now THEN t.window_started_at
+                               WHEN t.window_started_at <= :cutoff OR t.locked_until IS NOT NULL THEN :now
+                               ELSE t.window_started_at END,
+      locked_until = CASE WHEN t.locked_until > :now THEN t.locked_until END
+    RETURNING failures, locked_until
     """
 )
-_LOCK_OUT = text(
-    "UPDATE login_throttle SET locked_until = :until, failures = 0, window_started_at = :now "
-    "WHERE key = :key AND failures >= :limit"
-)
+_LOCK = text("UPDATE login_throttle SET locked_until = :until WHERE key = :key")
 
 
 class ThrottleRepository:
-    """The counters, each statement in its own short transaction on the engine."""
+    """The counters of login attempts, shared by every API process."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def locked_until(self, keys: list[str], now: dt.datetime) -> dt.datetime | None:
-        """The latest lock still running on any of these keys."""
-        async with self.db.engine.connect() as conn:
-            until: dt.datetime | None = await conn.scalar(
-                text("SELECT max(locked_until) FROM login_throttle WHERE key = ANY(:keys) AND locked_until > :now"),
-                {"keys": keys, "now": now},
-            )
-        return until
-
-    async def count_failures(
+    async def attempt(
         self, limits: dict[str, int], now: dt.datetime, *, window: dt.timedelta, lockout: dt.timedelta
-    ) -> None:
-        """One more failure on each key (a new window once the last has passed); a key that reaches
-        its limit is locked for `lockout`, its count starting again."""
+    ) -> dt.datetime | None:
+        """Count one attempt on each key and decide it, in one transaction, before any password is
+        checked: None when it may go on, else until when a key is locked (a key past its limit is
+        locked now, for `lockout`)."""
+        refused: dt.datetime | None = None
         async with self.db.engine.begin() as conn:
-            for key, limit in limits.items():
-                await conn.execute(_COUNT_FAILURE, {"key": key, "now": now, "cutoff": now - window})
-                await conn.execute(_LOCK_OUT, {"key": key, "until": now + lockout, "now": now, "limit": limit})
+            for key, limit in sorted(limits.items()):  # one order: parallel attempts cannot deadlock
+                row = (await conn.execute(_ATTEMPT, {"key": key, "now": now, "cutoff": now - window})).one()
+                until = row.locked_until
+                if until is None and row.failures > limit:
+                    until = now + lockout
+                    await conn.execute(_LOCK, {"key": key, "until": until})
+                if until is not None and (refused is None or until > refused):
+                    refused = until
+        return refused
 
-    async def clear(self, key: str) -> None:
+    async def forget(self, key: str) -> None:
+        """A key's attempts, forgotten (the account logged in)."""
         async with self.db.engine.begin() as conn:
             await conn.execute(text("DELETE FROM login_throttle WHERE key = :key"), {"key": key})
+
+    async def refund(self, key: str) -> None:
+        """One attempt of a key that succeeded, taken back (an address shared by many people)."""
+        async with self.db.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "UPDATE login_throttle SET failures = greatest(failures - 1, 0) "
+                    "WHERE key = :key AND locked_until IS NULL"
+                ),
+                {"key": key},
+            )

@@ -21,7 +21,7 @@ from service.identity.models import User
 from service.identity.passwords import Passwords
 from service.identity.repository import SessionsRepository, find_login, find_refresh_token
 from service.identity.sessions import new_link, revoke_family, revoke_user_sessions
-from service.identity.throttle import LoginThrottle
+from service.identity.throttle import LoginThrottle, account_key
 from service.kit.actor import Actor, acting_as
 from service.kit.auth import Principal
 from service.kit.clock import Clock
@@ -105,26 +105,24 @@ class Identity:
                 record(session, action, target_kind="user", target_id=target, tenant_id=tenant_id, changes=changes)
 
     async def login(self, login: str, password: str, ip: str | None) -> IssuedSession:
-        await self.throttle.check(login, ip)
+        """A name finds one user or none (login IDs and e-mails share one namespace); the attempt is
+        counted before the password is checked; a wrong password, an unknown name and a disabled
+        user all answer the same 401, so no answer confirms a guessed password."""
         found = await find_login(self.db, login)
-        if not await self.passwords.verify(found.password_hash if found else None, password):
-            await self.throttle.failed(login, ip)
-            anonymous = Actor("anonymous", None, f"login:{login[:64]}", ip)
+        account = account_key(found.id if found else None, login)
+        await self.throttle.attempt(account, ip)
+        right = await self.passwords.verify(found.password_hash if found else None, password)
+        if not right or found is None or found.disabled_at is not None:
+            if right and found is not None:  # the right password of a disabled user: the trail says so
+                action, actor = "auth.login_refused", Actor("user", found.id, f"login:{login[:64]}", ip)
+                extra = {"reason": "disabled"}
+            else:
+                action, actor, extra = "auth.login_failed", Actor("anonymous", None, f"login:{login[:64]}", ip), {}
             await self._record_alone(
-                "auth.login_failed", found.tenant_id if found else None, found.id if found else None, anonymous
+                action, found.tenant_id if found else None, found.id if found else None, actor, **extra
             )
             raise invalid_credentials()
-        assert found is not None
-        if found.disabled_at is not None:
-            await self._record_alone(
-                "auth.login_refused",
-                found.tenant_id,
-                found.id,
-                Actor("user", found.id, f"login:{login[:64]}", ip),
-                reason="disabled",
-            )
-            raise ProblemError("forbidden", Msg("detail.account-disabled"), extensions={"reason": "account-disabled"})
-        await self.throttle.succeeded(login)
+        await self.throttle.succeeded(account, ip)
         now = self.clock.now()
         async with self.db.unit_of_work() as session:
             await enter(session, found.tenant_id)

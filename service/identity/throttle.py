@@ -1,15 +1,17 @@
-"""Brute-force protection: failed logins counted per account name and per client address.
+"""Brute-force protection: login attempts counted per account and per client address.
 
-The counters live in PostgreSQL, so the limit holds however many API processes there are. The
-account key is the name typed, whether or not such an account exists, so a lock-out reveals
-nothing about which accounts exist. Each check and update is its own short transaction: a failed
-login must be counted even though the request itself fails.
+The counters live in PostgreSQL, so the limit holds however many API processes there are. An
+attempt is counted, and decided, in one atomic step before the password is checked, so parallel
+guesses cannot outrun the limit; a successful one is taken back. Once the name typed resolves to a
+user, the account is the user (their login ID and their e-mail count as one); a name that finds
+nobody is counted under the name itself, so a lock-out reveals nothing about which accounts exist.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import uuid
 
 from service.config import Settings
 from service.identity.repository import ThrottleRepository
@@ -18,9 +20,8 @@ from service.kit.db import Database
 from service.kit.errors import Msg, ProblemError
 
 
-def keys(login: str, ip: str | None) -> dict[str, int]:
-    """The throttle keys for an attempt, each with the index of its limit (account, address)."""
-    return {f"account:{login.strip().lower()}": 0, **({f"address:{ip}": 1} if ip else {})}
+def account_key(user_id: uuid.UUID | None, name: str) -> str:
+    return f"user:{user_id}" if user_id is not None else f"account:{name.strip().lower()}"
 
 
 class LoginThrottle:
@@ -29,12 +30,14 @@ class LoginThrottle:
         self.clock = clock
         self.window = dt.timedelta(seconds=settings.login_window_seconds)
         self.lockout = dt.timedelta(seconds=settings.login_lockout_seconds)
-        self.limits = (settings.login_max_failures_per_account, settings.login_max_failures_per_address)
+        self.per_account, self.per_address = settings.login_max_failures_per_account, settings.login_max_failures_per_address
 
-    async def check(self, login: str, ip: str | None) -> None:
-        """429 with Retry-After while the account name or the address is locked."""
+    async def attempt(self, account: str, ip: str | None) -> None:
+        """Count this attempt before the password is checked; 429 with Retry-After while the account
+        or the address is locked, or once this attempt goes past a limit."""
+        limits = {account: self.per_account, **({f"address:{ip}": self.per_address} if ip else {})}
         now = self.clock.now()
-        until = await self.counters.locked_until(list(keys(login, ip)), now)
+        until = await self.counters.attempt(limits, now, window=self.window, lockout=self.lockout)
         if until is not None:
             wait = max(1, math.ceil((until - now).total_seconds()))
             raise ProblemError(
@@ -44,9 +47,8 @@ class LoginThrottle:
                 extensions={"retry_after": wait},
             )
 
-    async def failed(self, login: str, ip: str | None) -> None:
-        limits = {key: self.limits[which] for key, which in keys(login, ip).items()}
-        await self.counters.count_failures(limits, self.clock.now(), window=self.window, lockout=self.lockout)
-
-    async def succeeded(self, login: str) -> None:
-        await self.counters.clear(next(iter(keys(login, None))))
+    async def succeeded(self, account: str, ip: str | None) -> None:
+        """The password was right: the account's count starts over; the address's attempt is taken back."""
+        await self.counters.forget(account)
+        if ip:
+            await self.counters.refund(f"address:{ip}")

@@ -415,6 +415,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The contractor role cannot be combined with other roles.",
     ),
     "user.unit-head-needs-unit": ("所属長には所属を指定してください。", "A unit head needs a unit."),
+    "user.login-is-another-email": (
+        "メールアドレスの形をしたログインIDは、その利用者自身のメールアドレスと同じ場合に限り使えます。",
+        "A login ID that looks like an e-mail address must be the user's own e-mail address.",
+    ),
     "password.too-short": (
         "パスワードは{limit}文字以上にしてください。",
         "The password must have at least {limit} characters.",

@@ -18,7 +18,7 @@ from service.audit.service import record
 from service.identity.models import User
 from service.identity.passwords import Passwords, policy_errors
 from service.identity.sessions import revoke_user_sessions
-from service.identity.throttle import LoginThrottle
+from service.identity.throttle import LoginThrottle, account_key
 from service.kit.access import Access
 from service.kit.auth import Principal
 from service.kit.clock import Clock
@@ -90,6 +90,14 @@ def _role_errors(roles: list[str], unit_id: uuid.UUID | None) -> list[FieldError
     return errors
 
 
+def _login_name_errors(login_id: str, email: str, pointer: str) -> list[FieldError]:
+    """Login IDs and e-mails share one namespace: a login ID shaped like an address would claim
+    someone's e-mail as a login name, unless it is the user's own."""
+    if "@" in login_id and login_id.lower() != email.lower():
+        return [FieldError(Msg("user.login-is-another-email"), "login_is_another_email", pointer)]
+    return []
+
+
 # ---- a tenant's users (in the tenant of the context) ----------------------------------------------------
 
 
@@ -139,7 +147,9 @@ def _check_agreement(roles: list[str], agreement_id: uuid.UUID | None) -> None:
 
 
 async def create_user(ctx: Ctx, data: UserCreate, *, passwords: Passwords) -> tuple[User, str]:
-    if errors := _role_errors(list(data.roles), data.unit_id):
+    if errors := _role_errors(list(data.roles), data.unit_id) + _login_name_errors(
+        data.login_id, data.email, "/login_id"
+    ):
         raise validation_failed(errors)
     await _check_unit(ctx, data.unit_id)
     _check_agreement(sorted({str(r) for r in data.roles}), data.agreement_id)
@@ -175,7 +185,8 @@ async def create_user(ctx: Ctx, data: UserCreate, *, passwords: Passwords) -> tu
 async def update_user(ctx: Ctx, user: User, patch: UserUpdate) -> User:
     roles = [str(r) for r in (patch.roles if patch.roles is not msgspec.UNSET else user.roles)]
     unit_id = patch.unit_id if patch.unit_id is not msgspec.UNSET else user.unit_id
-    if errors := _role_errors(roles, unit_id):
+    email = patch.email if patch.email is not msgspec.UNSET else user.email
+    if errors := _role_errors(roles, unit_id) + _login_name_errors(user.login_id, email, "/email"):
         raise validation_failed(errors)
     if patch.unit_id is not msgspec.UNSET:
         await _check_unit(ctx, patch.unit_id)
@@ -265,10 +276,11 @@ async def change_own_password(
     user = await HomeUsersRepository(session).get(principal.id, for_update=True)
     if user is None or user.disabled_at is not None:
         raise unauthorized_problem("detail.unauthorized-invalid")
-    await throttle.check(user.login_id, ip)
+    account = account_key(user.id, user.login_id)
+    await throttle.attempt(account, ip)
     if not await passwords.verify(user.password_hash, current):
-        await throttle.failed(user.login_id, ip)
         raise validation_failed([FieldError(Msg("password.wrong-current"), "wrong_password", "/current_password")])
+    await throttle.succeeded(account, ip)
     errors = policy_errors(new, login_id=user.login_id, email=user.email)
     if await passwords.verify(user.password_hash, new):
         errors.append(FieldError(Msg("password.unchanged"), "unchanged", "/new_password"))
@@ -290,6 +302,8 @@ async def create_operator(
     session: AsyncSession, clock: Clock, *, login_id: str, email: str, display_name: str, passwords: Passwords
 ) -> tuple[User, str]:
     """A platform operator who logs in with a password; the temporary password is returned once."""
+    if errors := _login_name_errors(login_id, email, "/login_id"):
+        raise validation_failed(errors)
     password = temporary_password()
     now = clock.now()
     user = HomeUsersRepository(session).add(

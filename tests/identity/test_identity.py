@@ -71,7 +71,8 @@ async def test_disabled_user_cannot_log_in_and_loses_sessions(
     refused = await client.post(
         "/v1/auth/login", json={"login": operator.user["login_id"], "password": operator.password}
     )
-    assert assert_problem(refused, 403, "forbidden")["reason"] == "account-disabled"
+    # The same answer as a wrong password: a disabled account confirms no guess (issue 12).
+    assert_problem(refused, 401, "unauthorized")
     assert_problem(await client.post("/v1/auth/refresh", json={"refresh_token": operator.refresh}), 401, "unauthorized")
     # An access token already issued lives out its few minutes, then stops.
     assert (await client.get("/v1/me", headers=operator.headers)).status_code == 200
