@@ -39,6 +39,7 @@ from service.kit.clock import Clock, SystemClock
 from service.kit.db import Database, role_problems
 from service.kit.deps import DEPENDENCIES
 from service.kit.errors import PROBLEM_TYPES, TYPE_PREFIX, Msg, ProblemError
+from service.kit.http import BoundedRequest
 from service.kit.jwt import KeyRing
 from service.kit.logging import request_middleware
 from service.kit.migrate import head_revision
@@ -303,6 +304,8 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
         else None,
         openapi_config=_openapi(),
         request_max_body_size=settings.max_body_bytes,
+        # JSON bodies nested past MAX_JSON_DEPTH are refused before they are decoded.
+        request_class=BoundedRequest,
         lifespan=[lifespan],
         logging_config=None,
         debug=False,

@@ -137,10 +137,17 @@ def run(host: str | None, port: int | None, workers: int | None, no_migrate: boo
             port=ready.port,
             workers=workers or int(os.environ.get("WEB_CONCURRENCY", "1")),
             log_config=None,
-            proxy_headers=True,
-            forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            **proxy_options(ready),
             server_header=False,
         )
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """Uvicorn's proxy-header handling: off unless FORWARDED_ALLOW_IPS names the proxies to trust.
+    (Uvicorn's own default would trust 127.0.0.1, letting any local caller set its address.)"""
+    if not settings.forwarded_allow_ips:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.forwarded_allow_ips)}
 
 
 def _banner(settings: Settings, embedded: bool, token: str | None) -> None:

@@ -93,6 +93,9 @@ class Settings:
     public_base_url: str | None = None
     cors_origins: tuple[str, ...] = ()
     max_body_bytes: int = 1_048_576
+    # Proxies (addresses or networks, or "*") whose X-Forwarded-For / X-Forwarded-Proto are trusted.
+    # Empty by default: the client address is the connection's, and no caller can choose its own.
+    forwarded_allow_ips: tuple[str, ...] = ()
     log_level: str = "INFO"
     db_pool_size: int = 10
     db_max_overflow: int = 0
@@ -147,6 +150,7 @@ class Settings:
             public_base_url=(os.environ.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
             cors_origins=_list("CORS_ORIGINS"),
             max_body_bytes=_int("MAX_BODY_BYTES", 1_048_576, minimum=1024),
+            forwarded_allow_ips=_list("FORWARDED_ALLOW_IPS"),
             log_level=os.environ.get("LOG_LEVEL", "INFO").upper(),
             db_pool_size=_int("DB_POOL_SIZE", 10, minimum=1),
             db_max_overflow=_int("DB_MAX_OVERFLOW", 0),

@@ -103,6 +103,8 @@ class Scheduler:
             await conn.execute(
                 text("SELECT koshiki_outbox_purge(:before)"), {"before": self.clock.now() - self.outbox_retention}
             )
+            # Idempotency-Key replies past their 24 hours, in every tenant.
+            await conn.execute(text("SELECT koshiki_idempotency_purge(:now)"), {"now": self.clock.now()})
 
     async def tick(self) -> Tick:
         leader = await self._lead()

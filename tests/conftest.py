@@ -32,6 +32,11 @@ from service.kit.embedded_pg import EmbeddedPostgres, free_port
 from service.kit.migrate import upgrade_sync
 from tests.support import START, DatabaseUnderTest, bearer, create_tenant, forget_queues, make_token, serving, settle
 
+# Every process of the suite (the app, the in-process workers, CLI commands run in-process by
+# CliRunner, which bootstrap from the environment) registers the test actors too: without this, a
+# CLI test would replace the registry and leave the later tests' actors undeclared.
+os.environ.setdefault("KOSHIKI_EXTRA_MODULES", "tests.support.actors")
+
 
 @pytest.fixture(scope="session")
 def admin_url() -> Iterator[str]:

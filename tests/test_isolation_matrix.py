@@ -474,3 +474,76 @@ async def test_the_contractor_rows_every_endpoint_outside_the_agreement(
     own = callers["in force"]
     assert [a["id"] for a in (await client.get(ehime.url("/accounts"), headers=own)).json()["items"]] == [ours["id"]]
     assert [a["id"] for a in (await client.get(ehime.url("/agreements"), headers=own)).json()["items"]] == [mine]
+
+
+async def test_unit_bounded_roles_reach_no_other_unit_through_agreements_or_moves(
+    client: httpx.AsyncClient, platform: dict[str, str]
+) -> None:
+    """Inside one tenant: a unit head (of a division, or of the department above it), an operator and
+    the contractor of the unit's agreement, each trying to cover another unit's account with an
+    agreement, to record one of its login IDs, or to move an account across units. Every attempt is
+    refused and changes nothing; the contractor never reads the other unit's account."""
+    ehime = await agency_from_preset(client, platform, "ehime-pref")
+    department, ours, theirs = (ehime.units[c] for c in ("kikaku-shinko-bu", "koho-kocho-ka", "kanko-kokusai-ka"))
+    operator = await staff(client, platform, ehime.id, ["operator"])
+    mine = await open_account(client, ehime, unit=ours, operator_ids=[operator.user["id"]])
+    other = await open_account(client, ehime, unit=theirs)
+    agreement = await client.post(
+        ehime.url("/agreements"),
+        json={**BODIES["createAgreement"], "unit_id": ours["id"], "reference": x_handle(), "account_ids": [mine["id"]]},
+        headers=ehime.admin.headers,
+    )
+    assert agreement.status_code == 201, agreement.text
+    own = agreement.json()["id"]
+    callers = {
+        "unit head": (await staff(client, platform, ehime.id, ["unit_head"], unit_id=ours["id"])).headers,
+        "department head": (await staff(client, platform, ehime.id, ["unit_head"], unit_id=department["id"])).headers,
+        "operator": operator.headers,
+        "contractor": (await staff(client, platform, ehime.id, ["contractor"], agreement_id=own)).headers,
+    }
+    cover = {**BODIES["createAgreement"], "unit_id": ours["id"]}
+    attempts = [
+        ("POST", "/agreements", {**cover, "reference": "cross-1", "account_ids": [mine["id"], other["id"]]}),
+        ("POST", "/agreements", {**cover, "reference": "cross-2", "account_ids": [other["id"]]}),
+        ("PUT", f"/agreements/{own}", {"account_ids": [mine["id"], other["id"]]}),
+        ("PUT", f"/agreements/{own}", {"account_ids": [other["id"]]}),
+        ("PUT", f"/accounts/{mine['id']}", {"unit_id": theirs["id"]}),
+        ("PUT", f"/accounts/{other['id']}", {"unit_id": ours["id"]}),
+        ("PUT", f"/accounts/{other['id']}", {"display_name": "hijacked"}),
+    ]
+    paths = ("/agreements", f"/agreements/{own}", f"/agreements/{own}/login-ids", f"/accounts/{mine['id']}",
+             f"/accounts/{other['id']}", f"/accounts?unit_id={theirs['id']}")  # fmt: skip
+    before = {path: (await client.get(ehime.url(path), headers=platform)).json() for path in paths}
+    for name, headers in callers.items():
+        for method, path, body in attempts:
+            response = await client.request(method, ehime.url(path), json=body, headers={**headers, "If-Match": "*"})
+            assert response.status_code in {403, 404}, (name, method, path, response.status_code, response.text)
+            problem = response.json()
+            # Refused for lacking the permission (a contractor; an operator, agreements), else for
+            # the other unit, the entry at fault named.
+            lacking = name == "contractor" or (name == "operator" and path.startswith("/agreements"))
+            refused_for = "permission" if "required_permission" in problem else problem.get("reason")
+            assert refused_for == ("permission" if lacking else "outside-your-units-or-assignments"), (
+                name, method, path, response.text,
+            )  # fmt: skip
+            if name in {"unit head", "department head"} and "account_ids" in body:
+                assert [e["pointer"] for e in problem["errors"]] == [f"/account_ids/{len(body['account_ids']) - 1}"]
+        # A login ID is recorded for an account the agreement covers, and for no other.
+        login = await client.post(ehime.url(f"/agreements/{own}/login-ids"), headers=headers,
+                                  json={"account_id": other["id"], "login_id": "cross", "holder": "contractor"})  # fmt: skip
+        assert login.status_code in {403, 404, 422}, (name, login.text)
+    after = {path: (await client.get(ehime.url(path), headers=platform)).json() for path in paths}
+    assert after == before, "another unit's account or the agreement changed"
+    contractor = callers["contractor"]
+    assert (await client.get(ehime.url(f"/accounts/{other['id']}"), headers=contractor)).status_code == 404
+    listed = (await client.get(ehime.url("/accounts"), headers=contractor)).json()["items"]
+    assert [a["id"] for a in listed] == [mine["id"]]
+    # The refusals come from the units, not the operations: the general administrator may do each.
+    moved = await client.put(
+        ehime.url(f"/accounts/{other['id']}"), json={"unit_id": ours["id"]}, headers={**ehime.admin.headers,
+                                                                                       "If-Match": "*"}
+    )  # fmt: skip
+    assert moved.status_code == 200, moved.text
+    covered = await client.put(ehime.url(f"/agreements/{own}"), json={"account_ids": [mine["id"], other["id"]]},
+                               headers=callers["unit head"])  # fmt: skip
+    assert covered.status_code == 200, covered.text  # the other account is in their unit now

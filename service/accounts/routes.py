@@ -170,6 +170,8 @@ class AccountController(Controller):
         data: JSONBody[AccountUpdate],
         if_match: IfMatch = None,
     ) -> Response[AccountDetail]:
+        """Moving the account to another unit (`unit_id`) needs that unit within your reach too:
+        a unit head moves accounts among their own units only; otherwise 403 naming `/unit_id`."""
         account = await service.get(ctx, account_id, lock=True, permission=Permission.ACCOUNTS_WRITE)
         require_if_match(request, account.version)
         await service.update_account(ctx, account, data)
@@ -189,6 +191,9 @@ class AccountController(Controller):
         account_id: FromPath[uuid.UUID],
         data: JSONBody[Reason],
     ) -> AccountDetail:
+        """Decided by the roles the guideline configuration makes closure deciders
+        (`closure.decided_by`; a unit head for their units' accounts only) or a general
+        administrator; anyone else gets 403 with `reason: not-a-suspension-decider`."""
         account = await service.get(ctx, account_id, lock=True)
         await service.suspend(ctx, account, data.reason)
         return await detail(ctx.session, account)
@@ -206,6 +211,7 @@ class AccountController(Controller):
         ctx: NamedDependency[Ctx],
         account_id: FromPath[uuid.UUID],
     ) -> AccountDetail:
+        """Decided as the suspension is (`closure.decided_by`, or a general administrator)."""
         account = await service.get(ctx, account_id, lock=True)
         await service.resume(ctx, account)
         return await detail(ctx.session, account)

@@ -3,7 +3,32 @@
 Every rule comes from the tenant's guideline configuration in force today; each unmet rule is
 named with where it sits in the configuration and the clause it comes from. Who may act on which
 account is decided by the request's access object; this domain tells it where a unit head and an
-operator reach (their scope rules, declared in tasks.register).
+operator reach (their scope rules, declared in tasks.register). Moving an account to another unit
+is acting on both units: the new one must lie within the caller's reach too (a unit head moves
+accounts among their own units only; an operator, whose reach is accounts, not units, moves none).
+
+Who may suspend an account and resume it is the configuration's closure decider
+(`/closure/decided_by`), with a general administrator and a platform operator, who always may; a
+unit head only on the accounts of their units. The reading, clause by clause:
+- A suspension (一時停止) is the temporary stop short of closure, and the seeds treat it with
+  closure: where an account no longer serves, 004 第2の7(4) has the unit weigh a pause (一時休止)
+  and closure (廃止) together, and 004 第2の8 leaves whether an account continues or ends to the
+  unit that runs it (広報広聴課 may only advise). Stopping an account for a while and letting it
+  run again are decisions about its continuing, so they belong to whoever the configuration makes
+  the closure decider: `closure.decided_by`. In the five presets that is the unit head: 004
+  第2の8; 001 2 (opening and closing are the responsibility of the using division's head);
+  000 第4条第11号 (学科等 decide their closure and apply to the 統括管理者); 002 and 003 say
+  nothing of closure, and their presets take as a default the head who answers for the account
+  (003 3: the 保育課長 manages the account; 002: 課の長).
+- `closure.immediate.by` is not read: it names who may delete at once on a serious threat, an
+  exception to the closure procedure (004 第2の8(2) ただし書き), read narrowly; in every preset it
+  is empty or within `decided_by`. `closure.ordered_by` is not read either: ordering a closure is
+  instructing the unit (000 第4条第12号: the 統括管理者 instructs the 運用管理者 or 運用担当者), not
+  stopping the account oneself, and the general administrator who orders may always suspend.
+- Without a configuration in force only a general administrator (or a platform operator) may.
+- The permission matrix still bounds it: the caller needs applications:decide (a role named in
+  `decided_by` without it, an operator say, is refused by the route's guard), and a takeover
+  reported as an incident suspends the account by itself (incidents), whoever decides.
 """
 
 from __future__ import annotations
@@ -48,14 +73,14 @@ from service.accounts.urls import AccountRef, UnrecognisedAccount, account_keys,
 from service.audit.service import record
 from service.events.service import emit
 from service.guidelines import service as guidelines
-from service.kit.access import NOWHERE, Access, Scope
+from service.kit.access import NOWHERE, Access, Scope, Scoped
 from service.kit.auth import Principal
 from service.kit.clock import Clock, local_today
 from service.kit.context import Ctx
 from service.kit.db import Database, flush_or_conflict, set_tenant
 from service.kit.errors import FieldError, Msg, ProblemError, validation_failed
 from service.kit.ids import uuid7
-from service.kit.permissions import Permission
+from service.kit.permissions import Permission, Role
 from service.tenants import service as tenants
 from service.tenants.models import Tenant
 from service.tenants.service import tenant_of
@@ -264,11 +289,16 @@ def _generic_taken() -> ProblemError:
 
 
 async def update_account(ctx: Ctx, account: Account, patch: AccountUpdate) -> Account:
+    """Change the account as `patch` says. The caller's access is checked on the account and, when
+    it moves to another unit, on that unit too (the approver's, for an approved change application):
+    nothing changes unless all of it may."""
     await ctx.access.require(Permission.ACCOUNTS_WRITE, on=account)
     if account.status in ENDED:
         raise illegal(account.status, "update")
     if patch.unit_id is not msgspec.UNSET:
-        await tenants.get_unit(ctx, patch.unit_id, pointer="/unit_id")
+        unit = await tenants.get_unit(ctx, patch.unit_id, pointer="/unit_id")
+        if unit.id != account.unit_id:
+            await _require_at(ctx, Permission.ACCOUNTS_WRITE, unit, "/unit_id", Msg("account.unit-outside-reach"))
     manager = (
         patch.operations_manager_id
         if patch.operations_manager_id is not msgspec.UNSET
@@ -306,13 +336,49 @@ async def _clear_staff_moved(ctx: Ctx, account: Account) -> None:
         await ctx.session.flush()
 
 
-async def suspend(ctx: Ctx, account: Account, reason: str) -> None:
+async def _require_at(ctx: Ctx, permission: Permission, on: Scoped, pointer: str, message: Msg) -> None:
+    """`ctx.access.require(permission, on=...)`, its refusal naming the body's field that asked for it."""
+    try:
+        await ctx.access.require(permission, on=on)
+    except ProblemError as refused:
+        raise ProblemError(
+            refused.problem,
+            refused.detail,
+            errors=[*refused.errors, FieldError(message, "outside_reach", pointer)],
+            extensions=refused.extensions,
+            headers=refused.headers,
+        ) from None
+
+
+def suspension_deciders(config: dict[str, Any] | None) -> list[str]:
+    """The roles the configuration makes deciders of a suspension: its closure deciders
+    (`closure.decided_by`; none without a configuration). A general administrator and a platform
+    operator always may besides (`Access.require_role`). The reading is in the module's docstring."""
+    return [str(role) for role in ((config or {}).get("closure") or {}).get("decided_by") or []]
+
+
+async def _require_suspension_decider(ctx: Ctx, account: Account) -> None:
     await ctx.access.require(Permission.APPLICATIONS_DECIDE, on=account)
+    _, config = await guidelines.in_force_today(ctx.session, ctx.tenant_id, ctx.clock)
+    deciders = suspension_deciders(config)
+    await ctx.access.require_role(
+        deciders,
+        on=account,
+        reason="not-a-suspension-decider",
+        message=Msg("detail.not-a-suspension-decider"),
+        extensions={"allowed_roles": sorted({*deciders, Role.GENERAL_ADMINISTRATOR, Role.PLATFORM_OPERATOR})},
+    )
+
+
+async def suspend(ctx: Ctx, account: Account, reason: str) -> None:
+    """Stop the account for a while: the configuration's closure deciders (see the module's docstring)."""
+    await _require_suspension_decider(ctx, account)
     await transition(ctx.session, account, "suspend", ctx.now(), reason=reason)
 
 
 async def resume(ctx: Ctx, account: Account) -> None:
-    await ctx.access.require(Permission.APPLICATIONS_DECIDE, on=account)
+    """Let a suspended account run again: decided as its suspension was."""
+    await _require_suspension_decider(ctx, account)
     await transition(ctx.session, account, "resume", ctx.now())
 
 
@@ -333,9 +399,10 @@ async def record_post_time(session: AsyncSession, account: Account, posted_at: d
         await POST_RECORDED.publish(PostRecorded(session, account, clock))
 
 
-async def statuses_of(ctx: Ctx, ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """The status of each of these accounts of the tenant (an id missing from the answer: not here)."""
-    return await AccountsRepository(ctx.session, ctx.tenant_id).statuses(ids)
+async def found_among(ctx: Ctx, ids: list[uuid.UUID]) -> dict[uuid.UUID, Account]:
+    """Each of these accounts of the tenant (an id missing from the answer: not here), for the
+    caller to check their access on each (an agreement's accounts: a handful, a hundred at most)."""
+    return {account.id: account for account in await AccountsRepository(ctx.session, ctx.tenant_id).among(ids)}
 
 
 async def in_service_run_by(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> list[Account]:

@@ -12,6 +12,10 @@ and only the accounts it covers. At the end a worker revokes their access, asks 
 change each covered account's password (a deadline that escalates until it is recorded), and
 marks the contractor's login IDs revoked or handed over as agreed. Every handler re-reads the
 agreement, so a redelivered or late message does nothing twice.
+
+Who records an agreement reaches its unit and every account it covers, on creation and on every
+change of the coverage: a unit head covers their own units' accounts only, or their contractor
+would reach another unit's. The refusal names each entry at fault (`/account_ids/N`).
 """
 
 from __future__ import annotations
@@ -168,16 +172,31 @@ def in_force(agreement: Agreement, today: dt.date) -> bool:
 
 
 async def _check_accounts(ctx: Ctx, account_ids: list[uuid.UUID]) -> None:
-    found = await accounts.statuses_of(ctx, account_ids)
+    """The accounts an agreement is to cover: each the tenant's (404), each one the caller may act
+    on (403: a unit head covers their own units' accounts only, or their contractor would reach
+    another unit's), each live, none twice (422). Every entry at fault is named by its pointer."""
+    found = await accounts.found_among(ctx, account_ids)
     # Unknown here (or another tenant's): 404, as for any id that finds nothing.
     message = Msg("detail.not-found", {"resource": Msg("resource.account")})
     if missing := [
         FieldError(message, "not_found", f"/account_ids/{i}") for i, a in enumerate(account_ids) if a not in found
     ]:
         raise ProblemError("not-found", message, errors=missing)
+    refusal: ProblemError | None = None
+    outside = []
+    for i, account_id in enumerate(account_ids):
+        try:
+            await ctx.access.require(Permission.AGREEMENTS_WRITE, on=found[account_id])
+        except ProblemError as refused:
+            refusal = refusal or refused
+            outside.append(FieldError(Msg("agreement.account-outside-reach"), "outside_reach", f"/account_ids/{i}"))
+    if refusal is not None:
+        raise ProblemError(
+            refusal.problem, refusal.detail, errors=outside, extensions=refusal.extensions, headers=refusal.headers
+        )
     errors = []
     for i, account_id in enumerate(account_ids):
-        if found[account_id] not in LIVE:
+        if found[account_id].status not in LIVE:
             errors.append(FieldError(Msg("agreement.account-not-live"), "not_live", f"/account_ids/{i}"))
     if len(set(account_ids)) != len(account_ids):
         errors.append(FieldError(Msg("field.unique_items"), "unique_items", "/account_ids"))
@@ -224,16 +243,20 @@ async def create_agreement(ctx: Ctx, data: AgreementCreate) -> Agreement:
 
 
 async def update_agreement(ctx: Ctx, agreement: Agreement, patch: AgreementUpdate) -> None:
+    """Correct the agreement. New covered accounts are checked as at its creation, every one of them,
+    those kept too: the coverage is decided as a whole, by a caller who reaches all of it (a unit
+    head may drop another unit's account from their agreement, not keep it or add one)."""
     session, clock = ctx.session, ctx.clock
     if agreement.state != AgreementState.ACTIVE:
         raise conflict("conflict.agreement-ended")
     await ctx.access.require(Permission.AGREEMENTS_WRITE, on=agreement)
+    if patch.account_ids is not msgspec.UNSET:
+        await _check_accounts(ctx, patch.account_ids)
     if patch.contractor_name is not msgspec.UNSET:
         agreement.contractor_name = patch.contractor_name
     if patch.clauses is not msgspec.UNSET:
         agreement.clauses = msgspec.to_builtins(patch.clauses)
     if patch.account_ids is not msgspec.UNSET:
-        await _check_accounts(ctx, patch.account_ids)
         agreements = AgreementsRepository(session, ctx.tenant_id)
         current, wanted = set(await agreements.covered(agreement.id)), set(patch.account_ids)
         removed = current - wanted

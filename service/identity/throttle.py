@@ -30,7 +30,10 @@ class LoginThrottle:
         self.clock = clock
         self.window = dt.timedelta(seconds=settings.login_window_seconds)
         self.lockout = dt.timedelta(seconds=settings.login_lockout_seconds)
-        self.per_account, self.per_address = settings.login_max_failures_per_account, settings.login_max_failures_per_address
+        self.per_account, self.per_address = (
+            settings.login_max_failures_per_account,
+            settings.login_max_failures_per_address,
+        )
 
     async def attempt(self, account: str, ip: str | None) -> None:
         """Count this attempt before the password is checked; 429 with Retry-After while the account

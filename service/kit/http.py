@@ -1,4 +1,4 @@
-"""HTTP conventions shared by every endpoint: declared errors, ETags, cursor pages."""
+"""HTTP conventions shared by every endpoint: declared errors, bounded JSON bodies, ETags, cursor pages."""
 
 from __future__ import annotations
 
@@ -25,12 +25,13 @@ from service.kit.errors import (
     ProblemError,
 )
 from service.kit.i18n import text
+from service.kit.validation import MAX_JSON_DEPTH, nests_deeper_than, too_deep
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 _DESCRIPTIONS = {
-    400: "The body is not JSON, or the request is malformed.",
+    400: "The body is not JSON or nests too deeply (64 levels at most), or the request is malformed.",
     401: "No credentials, or they are invalid, expired or revoked.",
     403: "The caller lacks the permission this operation needs.",
     404: "No such resource in the caller's tenant, or no such path.",
@@ -87,6 +88,19 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
     return specs
 
 
+# ---- request bodies -------------------------------------------------------------------------------
+
+
+class BoundedRequest(Request[Any, Any, Any]):
+    """The app's request class: its JSON body is decoded only when nested at most MAX_JSON_DEPTH
+    levels deep (a 400 `malformed-body` otherwise). Every handler's `data` is decoded here."""
+
+    async def json(self) -> Any:
+        if nests_deeper_than(await self.body(), MAX_JSON_DEPTH):
+            raise too_deep()
+        return await super().json()
+
+
 # ---- parameters every list and update shares ------------------------------------------------------
 
 DEFAULT_LIMIT = 50
@@ -100,7 +114,10 @@ IdempotencyKey = Annotated[
     HeaderParameter(
         name="Idempotency-Key",
         max_length=200,
-        description="Makes a create safe to retry: a repeat with the same key returns the first answer.",
+        description=(
+            "Makes a create safe to retry: for 24 hours a repeat with the same key and body returns the first "
+            "answer (a reply carrying a secret is not kept: its repeat is a 409 `secret-not-replayed`)."
+        ),
     ),
 ]
 ETAG_HEADER = [ResponseHeader(name="ETag", description="Send it back in If-Match to update.", documentation_only=True)]
@@ -144,22 +161,41 @@ def encode_cursor(key: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+# A cursor's key is a list of values, or of lists of values (a compound sort key): two levels.
+CURSOR_DEPTH = 2
+
+
 def _bad_cursor() -> ProblemError:
     error = FieldError(Msg("field.cursor"), "invalid_cursor", parameter="cursor", location="query")
     return ProblemError("validation-error", Msg("detail.validation", {"count": 1}), errors=[error])
 
 
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | int | float)
+
+
+def _issued_shape(key: Any) -> bool:
+    """A list of scalars and lists of scalars: what `encode_cursor` writes."""
+    return isinstance(key, list) and all(
+        _scalar(v) or (isinstance(v, list) and all(_scalar(w) for w in v)) for v in key
+    )
+
+
 def decode_cursor(cursor: str | None) -> list[Any] | None:
-    """The sort key a cursor carries; a 422 naming `cursor` when it was tampered with."""
+    """The sort key a cursor carries; a 422 naming `cursor` when it is not one this service issued."""
     if cursor is None:
         return None
     try:
-        key = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
+        raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
+        if nests_deeper_than(raw, CURSOR_DEPTH):
+            raise _bad_cursor()
+        key = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise _bad_cursor() from exc
-    if not isinstance(key, list):
+    if not _issued_shape(key):
         raise _bad_cursor()
-    return key
+    issued: list[Any] = key
+    return issued
 
 
 def cursor_value(cursor: str | None, convert: Callable[[Any], T]) -> T | None:

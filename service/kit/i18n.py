@@ -64,6 +64,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{count} field(s) are invalid; see each entry of errors.",
     ),
     "detail.malformed-json": ("本文が正しい JSON ではありません。", "The body is not valid JSON."),
+    "detail.too-deep": (
+        "本文の配列・オブジェクトの入れ子が深すぎます（{limit} 段まで）。",
+        "The body nests arrays and objects too deeply (at most {limit} levels).",
+    ),
     "detail.not-found-route": ("このパスの API はありません。", "There is no API at this path."),
     "detail.not-found": ("指定の{resource}は見つかりません。", "No such {resource}."),
     "detail.method-not-allowed": (
@@ -118,6 +122,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "同じ Idempotency-Key のリクエストを処理中です。",
         "A request with this Idempotency-Key is still being processed.",
     ),
+    "detail.secret-not-replayed": (
+        "この Idempotency-Key のリクエストは成功しています。応答に含まれていた秘密の値は一度だけ表示するもので、"
+        "保存していないため再表示できません。{renew}",
+        "The request with this Idempotency-Key succeeded. The secret in its reply was shown only that once; "
+        "it is not kept and cannot be shown again. {renew}",
+    ),
+    "detail.secret-renew.api-token": (
+        "シークレットを紛失した場合は、そのトークンを失効させ、新しいトークンを発行してください。",
+        "If the secret was lost, revoke that token and issue a new token.",
+    ),
+    "detail.secret-renew.temporary-password": (
+        "仮パスワードを紛失した場合は、そのユーザーのパスワードをリセットして新しい仮パスワードを発行してください。",
+        "If the temporary password was lost, reset the user's password to get a new one.",
+    ),
+    "detail.secret-renew.webhook-secret": (
+        "署名用シークレットを紛失した場合は、そのエンドポイントのシークレットをローテーションしてください。",
+        "If the signing secret was lost, rotate the endpoint's secret to get a new one.",
+    ),
+    "detail.secret-renew.other": (
+        "紛失した場合は、新しい値を発行してください。",
+        "If it was lost, have a new one issued.",
+    ),
     "detail.bad-request": ("{reason}", "{reason}"),
     "detail.not-ready": ("準備ができていません：{reason}", "Not ready: {reason}"),
     "word.deleted": ("削除", "deleted"),
@@ -153,6 +179,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "agreement.not-covered": (
         "このアカウントは委託契約の対象ではありません。",
         "The agreement does not cover this account.",
+    ),
+    "agreement.account-outside-reach": (
+        "担当する所属のアカウントではないため、委託の対象にできません。",
+        "This account lies outside your units or assignments, so you cannot have it covered.",
     ),
     "agreement.contractor-only": (
         "委託契約に紐づけられるのは委託業者の利用者だけです。",
@@ -363,6 +393,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "継続希望の申し出は、ガイドラインが定める役割の方が行います。",
         "The continuation is declared by the roles the guideline names.",
     ),
+    "detail.not-a-suspension-decider": (
+        "アカウントの一時停止と再開は、統括管理者と、ガイドラインが廃止を判断するとしている役割の方だけが行えます。",
+        "Only a general administrator and the roles the guideline makes closure deciders may suspend or resume an account.",
+    ),
     "detail.not-allowed-to-close-now": (
         "即時の廃止は統括管理者（とガイドラインが定める役割）だけが行えます。",
         "Only a general administrator (and the roles the guideline names) may close an account at once.",
@@ -442,6 +476,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "本番環境の Webhook の URL は https にしてください。",
         "Webhook URLs must use https in production.",
     ),
+    "webhook.private-address": (
+        "Webhook の URL に、内部向け・特殊用途のアドレス（プライベート、ループバック、リンクローカルなど）や localhost は使えません。",
+        "A webhook URL must not name a private or special-use address (private, loopback, link-local, …) or localhost.",
+    ),
+    "webhook.invalid-url": (
+        "Webhook の URL を読み取れません。",
+        "The webhook URL cannot be read.",
+    ),
     "token.scope-not-for-systems": (
         "スコープ「{scope}」は API トークンには付与できません。",
         "The scope '{scope}' cannot be given to an API token.",
@@ -451,6 +493,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "You cannot give a token the '{scope}' permission, which you do not hold.",
     ),
     # Official accounts: recognising them and the rules for opening them.
+    "account.unit-outside-reach": (
+        "移動先は担当する所属ではありません。",
+        "The new unit lies outside your units: you cannot move the account there.",
+    ),
     "account.unrecognised": (
         "公式アカウントの URL またはハンドルとして認識できません：{reason}",
         "Not recognisable as an account URL or handle: {reason}",

@@ -26,7 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from service.kit.errors import PROBLEM_MEDIA_TYPE, TYPE_PREFIX, Msg, ProblemError, resolve_messages
 from service.kit.i18n import negotiate, text
 from service.kit.requestid import current_request_id
-from service.kit.validation import problem_from_validation_exception
+from service.kit.validation import problem_from_validation_exception, too_deep
 
 log = logging.getLogger("koshiki.errors")
 
@@ -103,6 +103,15 @@ def exception_to_problem(request: Request[Any, Any, Any], exc: Exception) -> Pro
         return exc
     if isinstance(exc, HTTPException):
         return _from_http_exception(request, exc)
+    if isinstance(exc, RecursionError):
+        # Bodies and cursors are bounded before they are decoded; should deep input still reach
+        # something recursive, it is the input's fault: a 400, logged so that the gap is found.
+        log.warning(
+            "recursion limit reached: answered as a malformed body",
+            exc_info=(type(exc), exc, exc.__traceback__),
+            extra={"method": request.method, "path": request.url.path},
+        )
+        return too_deep()
     if isinstance(exc, StaleDataError):
         return ProblemError("precondition-failed", Msg("detail.precondition-failed", {"etag": "?"}))
     if isinstance(exc, IntegrityError):

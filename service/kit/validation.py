@@ -4,11 +4,16 @@ msgspec stops at the first problem in a body; when it does, the same body is che
 JSON Schema msgspec derives from the target type, so the caller hears about every field at once.
 That second pass only runs on the error path. The same translation serves the guideline
 configuration, which is validated by its own JSON Schema.
+
+Nesting is bounded before anything decodes JSON (`nests_deeper_than`): a body 1,000 levels deep
+would otherwise exhaust the interpreter's recursion in the decoder, the schema check or whatever
+walks the document next.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,6 +30,37 @@ from litestar.utils.scope.state import ScopeState
 
 from service.kit.errors import FieldError, Msg, ProblemError, validation_failed
 from service.kit.i18n import Lang
+
+# How deeply a request body may nest arrays and objects. The service's own documents (guideline
+# configurations included) need fewer than 10 levels; the interpreter gives out near 1,000.
+MAX_JSON_DEPTH = 64
+
+# A JSON string, escapes included: brackets inside one are text, not nesting. The closing quote is
+# optional so that a match, once started, never fails: an unterminated string (malformed, refused
+# by the decoder) runs to the end, and the scan stays linear however the quotes are arranged.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = [0] * 256
+for _open in b"[{":
+    _STEP[_open] = 1
+for _close in b"]}":
+    _STEP[_close] = -1
+
+
+def nests_deeper_than(raw: bytes, limit: int) -> bool:
+    """Whether a JSON text nests arrays and objects more than `limit` levels deep, found without
+    decoding it (so without recursion). Linear in its length, and next to free when it holds no
+    more than `limit` opening brackets at all, as nearly every request body does."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKET)
+    return max(itertools.accumulate(map(_STEP.__getitem__, brackets)), default=0) > limit
+
+
+def too_deep() -> ProblemError:
+    """400 for a body nested past MAX_JSON_DEPTH."""
+    return ProblemError("malformed-body", Msg("detail.too-deep", {"limit": MAX_JSON_DEPTH}))
+
 
 _MISSING_PARAMETER = re.compile(r"^Missing required (?P<where>\w+) parameter '(?P<name>[^']+)'")
 _MSGSPEC_PATH = re.compile(r"at `\$(?P<path>[^`]*)`")
@@ -176,8 +212,8 @@ def _body_errors(request: Request[Any, Any, Any], message: str, key: str) -> lis
     raw = state.body
     if not isinstance(document, dict | list) and isinstance(raw, bytes):
         try:
-            document = json.loads(raw)
-        except ValueError:
+            document = None if nests_deeper_than(raw, MAX_JSON_DEPTH) else json.loads(raw)
+        except (ValueError, RecursionError):
             document = None
     data_field = request.route_handler.parsed_data_field
     if document is not None and data_field is not None:

@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody
 from service.kit.access import requires
 from service.kit.context import Ctx
 from service.kit.http import DEFAULT_LIMIT, Cursor, IdempotencyKey, Limit, Page, after_id, id_page, problems
-from service.kit.idempotency import idempotent
+from service.kit.idempotency import API_TOKEN_SECRET, NO_STORE, idempotent
 from service.kit.permissions import Permission
 from service.tokens import service
 from service.tokens.models import ApiToken
@@ -34,7 +34,7 @@ class ApiTokenController(Controller):
         operation_id="createApiToken",
         summary="Issue a token for an agency system; the secret is shown once",
         guards=[requires(Permission.TOKENS_WRITE)],
-        responses=problems(401, 403, 404, 413, 415, 422),
+        responses=problems(401, 403, 404, 409, 413, 415, 422),
     )
     async def create(
         self,
@@ -54,10 +54,12 @@ class ApiTokenController(Controller):
             return Response(
                 ApiTokenIssued(token=token_read(token), secret=secret),
                 status_code=201,
-                headers={"Cache-Control": "no-store"},
+                headers={"Cache-Control": NO_STORE},
             )
 
-        return await idempotent(request, ctx.session, idempotency_key, ctx.tenant_id, run)
+        return await idempotent(
+            request, ctx.session, idempotency_key, ctx.tenant_id, run, carries_secret=API_TOKEN_SECRET
+        )
 
     @get(
         "/",

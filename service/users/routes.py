@@ -31,7 +31,7 @@ from service.kit.http import (
     problems,
     require_if_match,
 )
-from service.kit.idempotency import idempotent
+from service.kit.idempotency import NO_STORE, TEMPORARY_PASSWORD, idempotent
 from service.kit.permissions import Permission
 from service.users import service
 from service.users.schemas import Me, PasswordChange, UserCreate, UserRead, UserUpdate, UserWithPassword
@@ -68,9 +68,11 @@ class UsersController(Controller):
         async def run() -> Response[UserWithPassword]:
             user, password = await service.create_user(ctx, data, passwords=state.passwords)
             body = UserWithPassword(user=user_read(user), temporary_password=password)
-            return Response(body, status_code=201, headers={"ETag": etag(user.version), "Cache-Control": "no-store"})
+            return Response(body, status_code=201, headers={"ETag": etag(user.version), "Cache-Control": NO_STORE})
 
-        return await idempotent(request, ctx.session, idempotency_key, ctx.tenant_id, run)
+        return await idempotent(
+            request, ctx.session, idempotency_key, ctx.tenant_id, run, carries_secret=TEMPORARY_PASSWORD
+        )
 
     @get(
         "/",
@@ -176,7 +178,7 @@ class UsersController(Controller):
         user = await service.get_user(ctx, user_id, lock=True)
         password = await service.reset_password(ctx, user, passwords=state.passwords)
         body = UserWithPassword(user=user_read(user), temporary_password=password)
-        return Response(body, headers={"Cache-Control": "no-store"})
+        return Response(body, headers={"Cache-Control": NO_STORE})
 
 
 class MeController(Controller):

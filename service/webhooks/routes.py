@@ -28,7 +28,7 @@ from service.kit.http import (
     problems,
     require_if_match,
 )
-from service.kit.idempotency import idempotent
+from service.kit.idempotency import NO_STORE, WEBHOOK_SECRET, idempotent
 from service.kit.permissions import Permission
 from service.webhooks import service
 from service.webhooks.models import DeliveryState, WebhookDelivery, WebhookEndpoint
@@ -60,7 +60,7 @@ class WebhookController(Controller):
         operation_id="createWebhook",
         summary="Register an endpoint; its signing secret is shown once",
         guards=[requires(Permission.WEBHOOKS_WRITE)],
-        responses=problems(401, 403, 404, 413, 415, 422),
+        responses=problems(401, 403, 404, 409, 413, 415, 422),
     )
     async def create(
         self,
@@ -74,16 +74,16 @@ class WebhookController(Controller):
         of "<t>.<body>" with the secret>`. In production the URL must be https and must not resolve
         to a private address."""
         service.check_event_types(list(data.event_types))
-        service.check_url(data.url, production=_production(state))
+        service.check_url(data.url, production=_production(state), allow_private=state.settings.webhook_allow_private)
 
         async def run() -> Response[WebhookWithSecret]:
             endpoint, secret = await service.create_endpoint(ctx, data, _sealer(state))
             body = WebhookWithSecret(webhook=webhook_read(endpoint), secret=secret)
-            return Response(
-                body, status_code=201, headers={"ETag": etag(endpoint.version), "Cache-Control": "no-store"}
-            )
+            return Response(body, status_code=201, headers={"ETag": etag(endpoint.version), "Cache-Control": NO_STORE})
 
-        return await idempotent(request, ctx.session, idempotency_key, ctx.tenant_id, run)
+        return await idempotent(
+            request, ctx.session, idempotency_key, ctx.tenant_id, run, carries_secret=WEBHOOK_SECRET
+        )
 
     @get(
         "/",
@@ -136,7 +136,9 @@ class WebhookController(Controller):
     ) -> Response[WebhookRead]:
         row = await service.get_endpoint(ctx, webhook_id, lock=True)
         require_if_match(request, row.version)
-        await service.update_endpoint(ctx, row, data, production=_production(state))
+        await service.update_endpoint(
+            ctx, row, data, production=_production(state), allow_private=state.settings.webhook_allow_private
+        )
         return Response(webhook_read(row), headers={"ETag": etag(row.version)})
 
     @delete(
@@ -171,7 +173,7 @@ class WebhookController(Controller):
         row = await service.get_endpoint(ctx, webhook_id, lock=True)
         secret = await service.rotate_secret(ctx, row, _sealer(state))
         return Response(
-            WebhookWithSecret(webhook=webhook_read(row), secret=secret), headers={"Cache-Control": "no-store"}
+            WebhookWithSecret(webhook=webhook_read(row), secret=secret), headers={"Cache-Control": NO_STORE}
         )
 
     @get(

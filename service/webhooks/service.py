@@ -4,22 +4,30 @@ Each delivery is signed: `Koshiki-Signature: t=<unix seconds>,v1=<hex HMAC-SHA25
 After a secret rotation the previous secret also signs (a second `v1=`) for 24 hours, so a
 receiver can switch over without losing deliveries. Delivery is at least once: receivers should
 ignore a `Koshiki-Delivery-Id` they have already processed.
+
+Where a delivery goes: the URL's host is resolved once, every address it resolves to is checked
+against the special-use ranges (unless private targets are allowed: outside production, or with
+WEBHOOK_ALLOW_PRIVATE), and the request connects to the checked address itself, with the host in
+`Host` and as the TLS server name, so certificates are verified as usual. A host that does not
+resolve fails the attempt (retried like any failure); redirects are never followed; proxies from
+the environment are not used.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import ipaddress
 import json
 import secrets
 import socket
+import ssl
 import time
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import msgspec
@@ -42,6 +50,51 @@ from service.webhooks.schemas import WebhookCreate, WebhookUpdate
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 ROTATION_GRACE = dt.timedelta(hours=24)
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+RESOLVE_TIMEOUT = 5.0
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# IANA IPv4 Special-Purpose Address Registry (every entry, globally reachable or not: none is a
+# webhook receiver), plus multicast (IPv4 Multicast Address Space Registry).
+SPECIAL_V4 = tuple(
+    ipaddress.IPv4Network(n)
+    for n in (
+        "0.0.0.0/8",  # "this network"
+        "10.0.0.0/8",  # private
+        "100.64.0.0/10",  # shared address space (carrier-grade NAT; some clouds' metadata)
+        "127.0.0.0/8",  # loopback
+        "169.254.0.0/16",  # link-local (cloud metadata)
+        "172.16.0.0/12",  # private
+        "192.0.0.0/24",  # IETF protocol assignments (DS-Lite, NAT64 discovery, PCP/TURN anycast)
+        "192.0.2.0/24",  # documentation (TEST-NET-1)
+        "192.31.196.0/24",  # AS112-v4
+        "192.52.193.0/24",  # AMT
+        "192.88.99.0/24",  # deprecated 6to4 relay anycast
+        "192.168.0.0/16",  # private
+        "192.175.48.0/24",  # direct delegation AS112 service
+        "198.18.0.0/15",  # benchmarking
+        "198.51.100.0/24",  # documentation (TEST-NET-2)
+        "203.0.113.0/24",  # documentation (TEST-NET-3)
+        "224.0.0.0/4",  # multicast
+        "240.0.0.0/4",  # reserved, and the limited broadcast address 255.255.255.255
+    )
+)
+# IPv6: only global unicast (2000::/3) is ever a receiver. Outside it lie loopback, unspecified,
+# unique local, link-local, site-local, multicast, discard-only, SRv6 SIDs, local-use NAT64 and the
+# unallocated rest. Inside it, the IANA IPv6 Special-Purpose Address Registry's entries:
+GLOBAL_UNICAST_V6 = ipaddress.IPv6Network("2000::/3")
+SPECIAL_V6 = tuple(
+    ipaddress.IPv6Network(n)
+    for n in (
+        "2001::/23",  # IETF protocol assignments, Teredo (2001::/32) included
+        "2001:db8::/32",  # documentation
+        "2620:4f:8000::/48",  # direct delegation AS112 service
+        "3fff::/20",  # documentation
+    )
+)
+# IPv6 addresses that carry an IPv4 address: checked as that address.
+NAT64_V6 = ipaddress.IPv6Network("64:ff9b::/96")  # well-known NAT64 prefix (RFC 6052)
 
 
 def new_secret() -> str:
@@ -76,23 +129,81 @@ def check_event_types(types: list[str]) -> None:
         raise validation_failed(errors)
 
 
-def check_url(url: str, *, production: bool) -> None:
+def check_url(url: str, *, production: bool, allow_private: bool | None = None) -> None:
+    """An endpoint's URL: https in production, and, unless private targets are allowed (by default
+    outside production, as WEBHOOK_ALLOW_PRIVATE), no special-use address literal or localhost
+    name. A name is checked again, resolved, at every delivery."""
     if production and not url.startswith("https://"):
         raise validation_failed([FieldError(Msg("webhook.https-only"), "https_only", "/url")])
-
-
-def _private(host: str) -> bool:
-    """Whether a host resolves to an address an outside caller should never reach through us
-    (loopback, private ranges, link-local such as cloud metadata, …)."""
+    if allow_private if allow_private is not None else not production:
+        return
     try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except socket.gaierror:
-        return False  # the request will fail on its own
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
-            return True
-    return False
+        host = httpx.URL(url).raw_host.decode("ascii")
+    except httpx.InvalidURL as exc:
+        raise validation_failed([FieldError(Msg("webhook.invalid-url"), "invalid_url", "/url")]) from exc
+    if _refused_at_once(host):
+        raise validation_failed([FieldError(Msg("webhook.private-address"), "private_address", "/url")])
+
+
+def special_use(address: Address) -> bool:
+    """Whether an address is one an outside caller must never reach through us: private, loopback,
+    link-local, carrier-grade NAT, multicast, reserved, documentation, benchmarking, … (IANA's
+    special-purpose registries). An IPv6 address carrying an IPv4 one (IPv4-mapped, NAT64, 6to4)
+    is judged by that IPv4 address."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return any(address in network for network in SPECIAL_V4)
+    if address.ipv4_mapped is not None:
+        return special_use(address.ipv4_mapped)
+    if address in NAT64_V6:
+        return special_use(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    if address.sixtofour is not None:
+        return special_use(address.sixtofour)
+    return address not in GLOBAL_UNICAST_V6 or any(address in network for network in SPECIAL_V6)
+
+
+def _literal(host: str) -> Address | None:
+    """The address a host names without asking DNS (`127.1` and `2130706433` included), or None."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+    except (OSError, UnicodeError):
+        return None
+    return ipaddress.ip_address(infos[0][4][0]) if infos else None
+
+
+def _refused_at_once(host: str) -> bool:
+    """A host that is plainly special-use without a lookup: an address literal or a localhost name."""
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    address = _literal(host)
+    return address is not None and special_use(address)
+
+
+class Unresolvable(Exception):
+    """The host has no address (or the lookup failed or timed out)."""
+
+
+async def resolve(host: str, port: int) -> list[Address]:
+    """Every address `host` resolves to, in the resolver's order, each once. The one lookup a
+    delivery makes: the connection goes to one of these, never to a second answer."""
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await asyncio.wait_for(
+            loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP), RESOLVE_TIMEOUT
+        )
+    except (OSError, UnicodeError, TimeoutError) as exc:  # socket.gaierror is an OSError
+        raise Unresolvable(host) from exc
+    found = [ipaddress.ip_address(info[4][0]) for info in infos if info[0] in {socket.AF_INET, socket.AF_INET6}]
+    if not found:
+        raise Unresolvable(host)
+    return list(dict.fromkeys(found))
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Certificate verification as httpx does it by default (certifi's roots, or SSL_CERT_FILE /
+    SSL_CERT_DIR), made once rather than for every delivery."""
+    return httpx.create_ssl_context()
 
 
 def subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
@@ -148,12 +259,14 @@ async def get_endpoint(ctx: Ctx, webhook_id: uuid.UUID, *, lock: bool = False) -
     return await EndpointsRepository(ctx.session, ctx.tenant_id).get_or_404(webhook_id, lock=lock)
 
 
-async def update_endpoint(ctx: Ctx, endpoint: WebhookEndpoint, data: WebhookUpdate, *, production: bool) -> None:
+async def update_endpoint(
+    ctx: Ctx, endpoint: WebhookEndpoint, data: WebhookUpdate, *, production: bool, allow_private: bool | None = None
+) -> None:
     if data.event_types is not msgspec.UNSET:
         check_event_types(list(data.event_types))
         endpoint.event_types = sorted(set(data.event_types))
     if data.url is not msgspec.UNSET:
-        check_url(data.url, production=production)
+        check_url(data.url, production=production, allow_private=allow_private)
         endpoint.url = data.url
     if data.description is not msgspec.UNSET:
         endpoint.description = data.description
@@ -307,15 +420,31 @@ class Outcome:
 async def post(
     url: str, delivery: WebhookDelivery, secrets_in_use: list[str], *, allow_private: bool, now: dt.datetime
 ) -> Outcome:
-    """One attempt: POST the signed payload and time it. Never raises for the receiver's failures."""
-    host = urlsplit(url).hostname or ""
-    if not allow_private and await asyncio.to_thread(_private, host):
-        return Outcome(None, 0, "refused: the URL resolves to a private or loopback address")
+    """One attempt: POST the signed payload and time it. Never raises for the receiver's failures.
+
+    The host is resolved here, once; the request connects to a checked address of that answer."""
+    started = time.perf_counter()
+
+    def failed(error: str) -> Outcome:
+        return Outcome(None, int((time.perf_counter() - started) * 1000), error[:500])
+
+    try:
+        target = httpx.URL(url)
+        host = target.raw_host.decode("ascii")
+        addresses = await resolve(host, target.port or DEFAULT_PORTS[target.scheme])
+    except (httpx.InvalidURL, KeyError, UnicodeError):
+        return failed("refused: not an http(s) URL with a host")
+    except Unresolvable:
+        return failed(f"the host {host} does not resolve")
+    if not allow_private and (special := [a for a in addresses if special_use(a)]):
+        return failed(f"refused: {host} resolves to a private or special-use address ({special[0]})")
     body = json.dumps(
         {**delivery.payload, "delivery_id": str(delivery.id)}, ensure_ascii=False, separators=(",", ":")
     ).encode()
     timestamp = int(now.timestamp())
     headers = {
+        # The name the URL gave, though the connection goes to an address of it.
+        "Host": target.netloc.decode("ascii"),
         "Content-Type": "application/json",
         "User-Agent": "Koshiki-Webhooks/1",
         "Koshiki-Event-Id": str(delivery.event_id),
@@ -323,12 +452,36 @@ async def post(
         "Koshiki-Delivery-Id": str(delivery.id),
         "Koshiki-Signature": signature_header(secrets_in_use, timestamp, body),
     }
-    started = time.perf_counter()
+    # TLS: the certificate is verified against the host (sent as SNI), not against the address.
+    extensions = {"sni_hostname": host} if target.scheme == "https" else {}
     try:
-        async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
-            response = await client.post(url, content=body, headers=headers)
+        async with httpx.AsyncClient(
+            timeout=TIMEOUT, follow_redirects=False, trust_env=False, verify=_tls_context()
+        ) as client:
+            response = await _send(client, target, addresses, body, headers, extensions)
         elapsed = int((time.perf_counter() - started) * 1000)
         error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
         return Outcome(response.status_code, elapsed, error)
-    except httpx.HTTPError as exc:
-        return Outcome(None, int((time.perf_counter() - started) * 1000), f"{type(exc).__name__}: {exc}"[:500])
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        return failed(f"{type(exc).__name__}: {exc}")
+
+
+async def _send(
+    client: httpx.AsyncClient,
+    target: httpx.URL,
+    addresses: list[Address],
+    body: bytes,
+    headers: dict[str, str],
+    extensions: dict[str, Any],
+) -> httpx.Response:
+    """POST to the first of the (checked) addresses that accepts a connection."""
+    for address in addresses[:-1]:
+        try:
+            return await client.post(
+                target.copy_with(host=str(address)), content=body, headers=headers, extensions=extensions
+            )
+        except httpx.ConnectError:
+            continue
+    return await client.post(
+        target.copy_with(host=str(addresses[-1])), content=body, headers=headers, extensions=extensions
+    )

@@ -14,7 +14,8 @@ from service.webhooks import service
 
 
 class DeliveryFailed(Exception):
-    """The receiver did not answer 2xx; the queue retries with backoff."""
+    """The receiver did not answer 2xx, or could not be reached (its host did not resolve, or resolved
+    to an address deliveries may not go to); the queue retries with backoff."""
 
 
 async def deliver_webhook(delivery_id: str, tenant_id: str | None = None) -> None:
