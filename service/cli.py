@@ -241,7 +241,7 @@ def worker(processes: int, threads: int, queues: tuple[str, ...], extra: tuple[s
 @main.command()
 def scheduler() -> None:
     """Sweep due deadlines into the outbox and relay the outbox to BROKER_URL's broker, until SIGTERM.
-    Run as many as you like: one leads (an advisory lock), all relay."""
+    Run as many as you like: one leads (a lease), all relay."""
     from service.kit.clock import clock_for
     from service.kit.logging import configure_logging
     from service.kit.queue import QueueSettings, Relay, broker_for
@@ -262,7 +262,7 @@ def scheduler() -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         try:
-            await Scheduler(db, clock, relay, interval=settings.sweep_interval_seconds).run(stop)
+            await Scheduler.configured(db, clock, relay, settings).run(stop)
         finally:
             await relay.aclose()
             await db.dispose()

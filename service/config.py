@@ -120,11 +120,15 @@ class Settings:
     queue_prefix: str = ""
     queue_min_backoff_ms: int = 5_000
     queue_max_backoff_ms: int = 600_000
+    # A message sent and not processed within this long is sent again (the wait doubles each time).
+    queue_resend_after_ms: int = 600_000
     redis_heartbeat_ms: int = 60_000
     worker_threads: int = 4
     # Run workers and the scheduler inside the API process (default: when there is no BROKER_URL).
     run_background: bool | None = None
     sweep_interval_seconds: float = 5.0
+    # The sweep leader's lease: a leader silent this long is replaced (at least two sweep intervals).
+    scheduler_lease_seconds: float = 30.0
     clock_offset: dt.timedelta | None = None
     # Notifications.
     smtp_url: str | None = None
@@ -173,9 +177,11 @@ class Settings:
             queue_prefix=os.environ.get("QUEUE_PREFIX", ""),
             queue_min_backoff_ms=_int("QUEUE_MIN_BACKOFF_MS", 5_000, minimum=1),
             queue_max_backoff_ms=_int("QUEUE_MAX_BACKOFF_MS", 600_000, minimum=1),
+            queue_resend_after_ms=_int("QUEUE_RESEND_AFTER_MS", 600_000, minimum=1000),
             redis_heartbeat_ms=_int("REDIS_HEARTBEAT_MS", 60_000, minimum=1000),
             worker_threads=_int("WORKER_THREADS", 4, minimum=1),
             sweep_interval_seconds=float(_int("SWEEP_INTERVAL_MS", 5000, minimum=100)) / 1000,
+            scheduler_lease_seconds=float(_int("SCHEDULER_LEASE_MS", 30_000, minimum=1000)) / 1000,
             clock_offset=_offset(os.environ.get("CLOCK_OFFSET")),
             smtp_url=os.environ.get("SMTP_URL") or None,
             mail_from=os.environ.get("MAIL_FROM", "Koshiki <no-reply@koshiki.example>"),

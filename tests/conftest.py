@@ -38,6 +38,16 @@ from tests.support import START, DatabaseUnderTest, bearer, create_tenant, forge
 os.environ.setdefault("KOSHIKI_EXTRA_MODULES", "tests.support.actors")
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The fault tests' figures, together at the end of the run."""
+    from tests.support.figures import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("fault figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture(scope="session")
 def admin_url() -> Iterator[str]:
     url = os.environ.get("TEST_DATABASE_URL")

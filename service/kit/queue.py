@@ -4,8 +4,12 @@
   if and only if the change that caused it committed.
 - The `Relay` publishes unsent outbox rows to the broker after commit (kicked by the unit of work
   that wrote them, and swept periodically by the scheduler). It marks a row sent only once the
-  broker has confirmed it; a broker outage leaves rows waiting, with backoff, not lost. A crash
-  between publishing and marking can publish a row twice, which is why every actor is idempotent.
+  broker has confirmed it; a broker outage leaves rows waiting, with backoff, not lost.
+- A row is settled only when a worker has processed its message (or the message died): the
+  `Outcomes` middleware marks it. A row sent and not settled by its `resend_at` is sent again, so
+  a message the broker lost (Redis restarted without persistence, a crash between publishing and
+  marking) is delivered all the same; each resend doubles the wait before the next. Messages
+  can therefore arrive twice, which is why every actor is idempotent (`once()`).
 - Actors (declared by each domain's `tasks.register()`, see `service.kit.registry`) run in worker
   processes (`koshiki worker`) or, with no BROKER_URL, in the API process itself. Each message
   carries its tenant; `work()` re-enters it, so row-level security binds workers as it binds
@@ -55,6 +59,7 @@ class QueueSettings:
     min_backoff_ms: int = 5_000
     max_backoff_ms: int = 600_000
     redis_heartbeat_ms: int = 60_000
+    resend_after_ms: int = 600_000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> QueueSettings:
@@ -64,6 +69,7 @@ class QueueSettings:
             min_backoff_ms=settings.queue_min_backoff_ms,
             max_backoff_ms=settings.queue_max_backoff_ms,
             redis_heartbeat_ms=settings.redis_heartbeat_ms,
+            resend_after_ms=settings.queue_resend_after_ms,
         )
 
 
@@ -101,7 +107,7 @@ def make_broker(config: QueueSettings) -> dramatiq.Broker:
         raise ValueError(f"BROKER_URL must be amqp://, redis:// or unset, got {url.split('://')[0]}://…")
     broker.add_middleware(AsyncIO())
     # "after" hooks run in reverse order: placed before Retries, this one sees what Retries decided.
-    broker.add_middleware(DeadLetters(), before=Retries)
+    broker.add_middleware(Outcomes(config), before=Retries)
     return broker
 
 
@@ -160,6 +166,7 @@ async def enqueue(
 class RelayResult:
     sent: int = 0
     failed: int = 0
+    resent: int = 0
 
 
 class AmqpPublisher:
@@ -237,6 +244,7 @@ class Relay:
         self.clock = clock
         self.broker = broker
         self.prefix = config.queue_prefix
+        self.resend_after = dt.timedelta(milliseconds=config.resend_after_ms)
         url = config.broker_url or ""
         self._amqp = AmqpPublisher(url, broker) if url.startswith(("amqp://", "amqps://")) else None
         self.batch = batch
@@ -300,10 +308,20 @@ class Relay:
             attempts = max((r.attempts for r in rows), default=0)
             retry_at = now + dt.timedelta(seconds=min(300, 2 ** min(attempts, 8)))
             await conn.execute(
-                text("SELECT koshiki_outbox_settle(:sent, :failed, :now, :retry_at, :error)"),
-                {"sent": sent, "failed": failed, "now": now, "retry_at": retry_at, "error": error},
+                text("SELECT koshiki_outbox_settle(:sent, :failed, :now, :retry_at, :error, :resend_after)"),
+                {
+                    "sent": sent,
+                    "failed": failed,
+                    "now": now,
+                    "retry_at": retry_at,
+                    "error": error,
+                    "resend_after": self.resend_after,
+                },
             )
-        return RelayResult(len(sent), len(failed))
+        resent = sum(1 for r in rows if r.resent)
+        if resent:
+            log.warning("relay sent again %d message(s) not processed in time", resent, extra={"resent": resent})
+        return RelayResult(len(sent), len(failed), resent)
 
     async def drain(self, *, max_rounds: int = 10_000) -> RelayResult:
         """Publish until nothing is left that can be published now."""
@@ -312,6 +330,7 @@ class Relay:
             result = await self.run_once()
             total.sent += result.sent
             total.failed += result.failed
+            total.resent += result.resent
             if result.sent < self.batch or result.failed:
                 break
         return total
@@ -423,22 +442,56 @@ async def once(session: AsyncSession, key: str, tenant_id: str | uuid.UUID | Non
     return done is not None
 
 
-class DeadLetters(Middleware):
-    """Records a message that exhausted its retries, and calls its actor's `@on_dead` handler."""
+class Outcomes(Middleware):
+    """Settles a message's outbox row once the message is processed, or dead (recording the dead
+    letter and calling its actor's `@on_dead` handler); puts off its resending while the broker
+    holds it for a retry. A process that dies before settling leaves the row to be sent again."""
+
+    def __init__(self, config: QueueSettings) -> None:
+        # A retry comes back within the longest backoff; resending waits for that, and then some.
+        self.retry_grace = dt.timedelta(milliseconds=config.max_backoff_ms + config.resend_after_ms)
 
     def after_process_message(
         self, broker: dramatiq.Broker, message: Any, *, result: Any = None, exception: BaseException | None = None
     ) -> None:
-        if exception is None or not getattr(message, "failed", False):
-            return
+        if exception is None:
+            self._run(_settle([message.message_id]), message)
+        elif getattr(message, "failed", False):
+            error = "".join(traceback.format_exception_only(type(exception), exception)).strip()[:2000]
+            self._run(_record_dead(message, error), message)
+        else:
+            self._run(_defer(message.message_id, self.retry_grace), message)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: Any) -> None:
+        self._run(_settle([message.message_id]), message)
+
+    @staticmethod
+    def _run(coroutine: Any, message: Any) -> None:
         loop_thread = get_event_loop_thread()
         if loop_thread is None or _runtime is None:
+            coroutine.close()
             return
-        error = "".join(traceback.format_exception_only(type(exception), exception)).strip()[:2000]
         try:
-            loop_thread.run_coroutine(_record_dead(message, error))
-        except Exception:
-            log.exception("could not record dead letter %s", message.message_id)
+            loop_thread.run_coroutine(coroutine)
+        except Exception:  # the row stays unsettled and is sent again later: at least once
+            log.exception("could not settle message %s", message.message_id)
+
+
+async def _settle(message_ids: list[str]) -> None:
+    rt = runtime()
+    async with rt.db.engine.begin() as conn:
+        await conn.execute(
+            text("SELECT koshiki_outbox_done(CAST(:ids AS uuid[]), :now)"), {"ids": message_ids, "now": rt.clock.now()}
+        )
+
+
+async def _defer(message_id: str, grace: dt.timedelta) -> None:
+    rt = runtime()
+    async with rt.db.engine.begin() as conn:
+        await conn.execute(
+            text("SELECT koshiki_outbox_defer(CAST(:id AS uuid), :at)"),
+            {"id": message_id, "at": rt.clock.now() + grace},
+        )
 
 
 async def _record_dead(message: Any, error: str) -> None:
@@ -464,6 +517,10 @@ async def _record_dead(message: Any, error: str) -> None:
                 "error": error,
                 "now": rt.clock.now(),
             },
+        )
+        await session.execute(
+            text("SELECT koshiki_outbox_done(CAST(:ids AS uuid[]), :now)"),
+            {"ids": [message.message_id], "now": rt.clock.now()},
         )
     spec = registry.current().actors.get(message.actor_name)
     handler = spec.on_dead if spec is not None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -77,6 +78,39 @@ async def test_a_message_runs_once_in_its_tenant(app: Any, worker: Any, tenant: 
     logged = await scalar(superuser, "SELECT message_id FROM deeds WHERE key LIKE :k", k=f"log:{key}:%")
     # The actor saw exactly its own tenant's row: row-level security held in the worker.
     assert logged == tenant["slug"]
+    # Processed, so settled: it will not be sent again.
+    assert await scalar(superuser, "SELECT settled_at IS NOT NULL FROM outbox WHERE kwargs->>'key' = :k", k=key)
+
+
+async def test_a_message_the_broker_lost_is_sent_again_once_overdue(
+    app: Any, worker: Any, tenant: dict[str, Any], superuser: Any, settings: Any
+) -> None:
+    """The broker confirmed the message, then lost it (Redis without persistence, restarted)."""
+    key = uuid.uuid4().hex
+    now = app.state.clock.now()
+    resend_after = dt.timedelta(milliseconds=settings.queue_resend_after_ms)
+    async with superuser.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO outbox (id, tenant_id, queue, actor, kwargs, created_at, available_at, sent_at, sends,"
+                " resend_at) VALUES (:id, :tenant, 'tests', 'record_deed', CAST(:kwargs AS jsonb), :now, :now, :now,"
+                " 1, :resend_at)"
+            ),
+            {
+                "id": uuid.uuid4(),
+                "tenant": uuid.UUID(tenant["id"]),
+                "kwargs": json.dumps({"key": key, "tenant_id": tenant["id"]}),
+                "now": now,
+                "resend_at": now + resend_after,
+            },
+        )
+    await settle(app, worker)
+    assert await scalar(superuser, "SELECT count(*) FROM deeds WHERE key LIKE :k", k=f"log:{key}:%") == 0
+    app.state.clock.advance(resend_after + dt.timedelta(seconds=1))
+    await settle(app, worker)
+    assert await scalar(superuser, "SELECT count(*) FROM deeds WHERE key LIKE :k", k=f"log:{key}:%") == 1
+    assert await scalar(superuser, "SELECT sends FROM outbox WHERE kwargs->>'key' = :k", k=key) == 2
+    assert await scalar(superuser, "SELECT settled_at IS NOT NULL FROM outbox WHERE kwargs->>'key' = :k", k=key)
 
 
 async def test_the_same_message_delivered_twice_is_one_deed(
@@ -108,7 +142,12 @@ async def test_the_same_message_delivered_twice_is_one_deed(
 
 
 async def test_retries_thena_dead_letter_for_platform_operators(
-    app: Any, worker: Any, tenant: dict[str, Any], client: httpx.AsyncClient, platform: dict[str, str]
+    app: Any,
+    worker: Any,
+    tenant: dict[str, Any],
+    client: httpx.AsyncClient,
+    platform: dict[str, str],
+    superuser: Any,
 ) -> None:
     message_id = await put(app, tenant["id"], "always_fail", reason=f"broken-{uuid.uuid4().hex[:6]}")
     await settle(app, worker)
@@ -117,6 +156,8 @@ async def test_retries_thena_dead_letter_for_platform_operators(
     assert dead["actor"] == "always_fail"
     assert "broken-" in dead["error"]
     assert dead["tenant_id"] == tenant["id"]
+    # Dead, so settled: it is not sent again behind the operators' backs.
+    assert await scalar(superuser, "SELECT settled_at IS NOT NULL FROM outbox WHERE id = :id", id=message_id)
     admin = await staff(client, platform, tenant["id"], ["general_administrator"])
     assert_problem(await client.get("/v1/dead-letters", headers=admin.headers), 403, "forbidden")
 
@@ -264,14 +305,16 @@ async def test_a_failing_deadline_is_marked_failed_and_can_be_retried(
 
 async def test_one_scheduler_leads_at_a_time(app: Any, settings: Any, clock: Any) -> None:
     other_db = Database(settings.require_database_url(), pool_size=2, clock=clock)
-    first = Scheduler(app.state.db, clock, app.state.relay)
-    second = Scheduler(other_db, clock, app.state.relay)
+    name = f"test-{uuid.uuid4().hex[:6]}"
+    first = Scheduler(app.state.db, clock, app.state.relay, lease_name=name)
+    second = Scheduler(other_db, clock, app.state.relay, lease_name=name)
     try:
         assert (await first.tick()).leader
         assert not (await second.tick()).leader
         await first.resign()
         assert (await second.tick()).leader
     finally:
+        await first.resign()
         await second.resign()
         await other_db.dispose()
 

@@ -46,13 +46,21 @@ async def settle(app: Litestar, worker: Any, *, rounds: int = 50) -> None:
 
 
 async def _unsent(app: Litestar) -> int:
-    """Messages the relay could send within a day of the service's clock (a retry's backoff
-    included): the relay's own notion of time, so a test that moved the clock leaves nothing here
-    that the relay cannot reach."""
-    soon = app.state.clock.now() + dt.timedelta(days=1)
+    """Messages the relay could send: unsent within a day of the service's clock (a publishing
+    retry's backoff included), and sent but unprocessed past their time to be sent again. The
+    relay's own notion of time, so a test that moved the clock leaves nothing here that the relay
+    cannot reach."""
+    now = app.state.clock.now()
     async with app.state.db.engine.begin() as conn:
         return int(
-            await conn.scalar(text("SELECT count(*) FROM koshiki_outbox_claim(:soon, 1000)"), {"soon": soon}) or 0
+            await conn.scalar(
+                text(
+                    "SELECT (SELECT count(*) FROM koshiki_outbox_claim(:soon, 1000) c WHERE NOT c.resent)"
+                    " + (SELECT count(*) FROM koshiki_outbox_claim(:now, 1000) c WHERE c.resent)"
+                ),
+                {"soon": now + dt.timedelta(days=1), "now": now},
+            )
+            or 0
         )
 
 
