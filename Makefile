@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-backbone bench lint layers format typecheck openapi openapi-check check clean
+.PHONY: run test test-backbone fuzz bench lint layers format typecheck openapi openapi-check check clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (found %s); set PYTHON=python3.11" % sys.version.split()[0])'
@@ -31,6 +31,12 @@ test: $(STAMP)
 ## The queue backbone suite alone; set TEST_BROKER_URL=amqp://… or redis://… to run it on that broker.
 test-backbone: $(STAMP)
 	$(BIN)/pytest -m backbone
+
+## Schemathesis over the committed OpenAPI document, against the service on a port and a throwaway
+## database (TEST_DATABASE_URL's server, else the embedded one): no 5xx, no undocumented status, no
+## response off its schema. FUZZ_MAX_EXAMPLES (default 10) bounds the cases per operation.
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz
 
 ## Benchmarks (figures printed beside their targets; not a pass/fail test).
 bench: $(STAMP)

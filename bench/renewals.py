@@ -28,10 +28,10 @@ from sqlalchemy import text
 
 from bench.common import BenchDatabase, bench_database, report
 from service.config import project_home
-from service.guidelines.tasks import sync_continuation_deadlines
 from service.kit.clock import FrozenClock
 from service.kit.db import Database, set_tenant
 from service.kit.queue import QueueSettings, Relay, make_broker
+from service.renewals.service import sync_continuation_deadlines
 from service.scheduler import Scheduler
 
 TENANTS = 1_000

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,7 +17,7 @@ from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, SecurityScheme, Tag
+from litestar.openapi.spec import Components, OpenAPIFormat, OpenAPIType, Reference, Schema, SecurityScheme, Tag
 from litestar.types import ASGIApp, ControllerRouterHandler
 
 from service.accounts.routes import AccountController, WarningController
@@ -39,7 +41,7 @@ from service.kit.clock import Clock, SystemClock
 from service.kit.db import Database, role_problems
 from service.kit.deps import DEPENDENCIES
 from service.kit.errors import PROBLEM_TYPES, TYPE_PREFIX, Msg, ProblemError
-from service.kit.http import BoundedRequest
+from service.kit.http import BoundedRequest, parameter_screen
 from service.kit.jwt import KeyRing
 from service.kit.logging import request_middleware
 from service.kit.migrate import head_revision
@@ -196,19 +198,99 @@ async def require_json_body(request: Request[Any, Any, Any]) -> None:
     )
 
 
-def _strict_structs(cls: type[msgspec.Struct] = msgspec.Struct) -> Iterator[type[msgspec.Struct]]:
-    for sub in cls.__subclasses__():
-        if sub.__struct_config__.forbid_unknown_fields and sub.__module__.startswith("service."):
-            yield sub
-        yield from _strict_structs(sub)
+# Schema fields that hold schemas, lists of schemas, or maps of names to schemas.
+_SUBSCHEMA = {"schema_not", "schema_if", "then", "schema_else", "items", "contains", "property_names",
+              "unevaluated_items", "unevaluated_properties", "content_schema", "additional_properties"}  # fmt: skip
+_SUBSCHEMAS = {"all_of", "any_of", "one_of", "prefix_items"}
+_SCHEMA_MAPS = {"properties", "pattern_properties", "dependent_schemas"}
+_SCHEMA_FIELDS = {
+    (f.metadata.get("alias") or ("$ref" if f.name == "ref" else f.name)): f.name for f in dataclasses.fields(Schema)
+}
 
 
-def _declare_strict_bodies(app: Litestar) -> None:
-    """Tell OpenAPI readers what the API enforces: request bodies refuse unknown fields."""
-    schemas = app.openapi_schema.components.schemas or {}
-    for struct in _strict_structs():
-        if (schema := schemas.get(struct.__name__)) is not None:
-            schema.additional_properties = False
+def _field_name(key: str) -> str:
+    if key in _SCHEMA_FIELDS:
+        return _SCHEMA_FIELDS[key]
+    name = re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+    if name not in {f.name for f in dataclasses.fields(Schema)}:
+        raise ValueError(f"no OpenAPI schema field for JSON Schema keyword {key!r}")
+    return name
+
+
+def openapi_schema(document: dict[str, Any]) -> Schema | Reference:
+    """A JSON Schema (as msgspec writes it) as Litestar's OpenAPI objects."""
+    if "$ref" in document:
+        return Reference(ref=document["$ref"])
+    values: dict[str, Any] = {}
+    for key, value in document.items():
+        name = _field_name(key)
+        if name in _SUBSCHEMA and isinstance(value, dict):
+            values[name] = openapi_schema(value)
+        elif name in _SUBSCHEMAS:
+            values[name] = [openapi_schema(v) for v in value]
+        elif name in _SCHEMA_MAPS:
+            values[name] = {k: openapi_schema(v) for k, v in value.items()}
+        elif name == "type":
+            values[name] = [OpenAPIType(v) for v in value] if isinstance(value, list) else OpenAPIType(value)
+        elif name == "format":
+            values[name] = OpenAPIFormat(value) if value in {f.value for f in OpenAPIFormat} else value
+        else:
+            values[name] = value
+    return Schema(**values)
+
+
+# What the decoder reads for each string format, as a pattern beside the format: in OpenAPI 3.1 a
+# format is only an annotation, so a client (or a fuzzer) that honours the schema alone would send
+# "" for a date-time and count its refusal as a bug. A date-time may leave out its offset (UTC is
+# meant), as the decoder allows.
+_DATE = r"(?!0000)\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+FORMAT_PATTERNS = {
+    "date": f"^{_DATE}$",
+    "date-time": f"^{_DATE}[Tt ](?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d{{1,9}})?(?:[Zz]|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)?$",
+    "uuid": "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+}
+
+
+def _pattern_formats(value: Any) -> None:
+    """Give every string schema with a format the decoder checks its pattern, anywhere in the document."""
+    if isinstance(value, Schema):
+        fmt = getattr(value.format, "value", value.format)
+        if isinstance(fmt, str) and fmt in FORMAT_PATTERNS and value.pattern is None:
+            value.pattern = FORMAT_PATTERNS[fmt]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for item in dataclasses.fields(value):
+            _pattern_formats(getattr(value, item.name))
+    elif isinstance(value, dict):
+        for item in value.values():
+            _pattern_formats(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _pattern_formats(item)
+
+
+def _request_bodies(app: Litestar) -> list[Any]:
+    """The type of every JSON body a handler reads."""
+    found: dict[str, Any] = {}
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            data_field = getattr(handler, "parsed_data_field", None)
+            if data_field is not None:
+                found.setdefault(repr(data_field.annotation), data_field.annotation)
+    return [found[key] for key in sorted(found)]
+
+
+def _publish_body_schemas(app: Litestar) -> None:
+    """Publish request bodies exactly as they are decoded: each body's component (and those it
+    refers to) is the JSON Schema msgspec derives from the type the decoder reads, with every
+    constraint, nullable fields' included, and `additionalProperties: false` where unknown fields
+    are refused. Litestar's own rendering loses constraints inside `T | None` and list items."""
+    schemas = app.openapi_schema.components.schemas
+    _, components = msgspec.json.schema_components(_request_bodies(app), ref_template="#/components/schemas/{name}")
+    for name, component in components.items():
+        published = openapi_schema(component)
+        if isinstance(published, Schema):
+            schemas[name] = published
+    _pattern_formats(app.openapi_schema)
 
 
 async def _start_background(app: Litestar) -> Callable[[], Awaitable[None]]:
@@ -223,7 +305,7 @@ async def _start_background(app: Litestar) -> Callable[[], Awaitable[None]]:
     worker = dramatiq.Worker(state.broker, worker_threads=state.settings.worker_threads, worker_timeout=200)
     worker.start()
     stop = asyncio.Event()
-    scheduler = Scheduler(state.db, state.clock, state.relay, interval=state.settings.sweep_interval_seconds)
+    scheduler = Scheduler.configured(state.db, state.clock, state.relay, state.settings)
     running = asyncio.create_task(scheduler.run(stop))
 
     async def shut_down() -> None:
@@ -282,7 +364,10 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
             DefineMiddleware(
                 AuthenticationMiddleware,
                 exclude=["^/schema", "^/healthz$", "^/readyz$", "^/v1/public/"],
-            )
+            ),
+            # Path and query parameters with U+0000, or query date-times and integers not written
+            # as such, are refused here for every route (public ones included).
+            parameter_screen,
         ],
         before_request=require_json_body,
         cors_config=CORSConfig(
@@ -310,7 +395,7 @@ def create_app(settings: Settings, *, db: Database | None = None, clock: Clock |
         logging_config=None,
         debug=False,
     )
-    _declare_strict_bodies(app)
+    _publish_body_schemas(app)
     the_clock = clock or SystemClock()
     database.clock = the_clock
     keyring = KeyRing(

@@ -223,7 +223,7 @@ class AccountController(Controller):
         operation_id="putAccountDocument",
         summary="Write one of the documents required before opening, item by item",
         guards=[requires(Permission.ACCOUNTS_WRITE)],
-        responses=problems(401, 403, 404, 409, 412, 413, 415, 422),
+        responses=problems(401, 403, 404, 409, 412, 413, 415, 422, 428),
         response_headers=ETAG_HEADER,
     )
     async def put_document(

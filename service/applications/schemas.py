@@ -10,6 +10,7 @@ import msgspec
 from msgspec import Meta
 
 from service.applications.models import ApplicationKind, ApplicationState
+from service.kit.errors import FieldError, InvalidFields, Msg
 
 
 class ProposedChanges(msgspec.Struct, forbid_unknown_fields=True):
@@ -42,10 +43,15 @@ class ApplicationCreate(msgspec.Struct, forbid_unknown_fields=True):
     guideline_attached: Annotated[bool, Meta(description="別にガイドラインを定めて添付する")] = False
 
     def __post_init__(self) -> None:
+        missing: list[FieldError] = []
         if self.kind == ApplicationKind.NEW and not self.purpose.strip():
-            raise ValueError("a new account's application needs its purpose (利用目的)")
-        if self.kind == ApplicationKind.CHANGE and (not self.change_types or self.changes is None):
-            raise ValueError("a change application needs change_types and changes")
+            missing.append(FieldError(Msg("field.application-purpose"), "required", "/purpose"))
+        if self.kind == ApplicationKind.CHANGE and not self.change_types:
+            missing.append(FieldError(Msg("field.application-change-types"), "required", "/change_types"))
+        if self.kind == ApplicationKind.CHANGE and self.changes is None:
+            missing.append(FieldError(Msg("field.application-changes"), "required", "/changes"))
+        if missing:
+            raise InvalidFields(*missing)
 
 
 class ApplicationRead(msgspec.Struct):

@@ -55,7 +55,13 @@ def _wrong_state(application: Application, action: str) -> ProblemError:
 
 
 async def get_application(ctx: Ctx, application_id: uuid.UUID, *, lock: bool = True) -> Application:
-    return await ApplicationsRepository(ctx.session, ctx.tenant_id).get_or_404(application_id, lock=lock)
+    """With `lock`, in the lock order (docs/ARCHITECTURE.md): its account first, then the application."""
+    applications = ApplicationsRepository(ctx.session, ctx.tenant_id)
+    application = await applications.get_or_404(application_id)
+    if lock:
+        await accounts.get_account(ctx.session, ctx.tenant_id, application.account_id, for_update=True)
+        application = await applications.get_or_404(application_id, lock=True)
+    return application
 
 
 async def list_applications(

@@ -11,6 +11,14 @@ before completion cancels every pending deadline of it. After completion the rec
 
 Every deadline handler re-reads the closure and does nothing unless it still calls for it, so a
 redelivered or late message never acts twice.
+
+Lock order. A closure belongs to its account's aggregate, and every path locks the account first,
+then the closure (then the closure's deadlines, which cancelling updates): withdrawing, confirming
+a step, recording an announcement (`get_closure(lock=True)` locks both, in that order), closing at
+once (the account, then its open closures), approving a closure application (the account, then the
+new closure), and the worker's handlers (`_for_deadline`, `purge`). The deadline worker locks the
+account a deadline belongs to before the deadline itself (`service.deadlines.tasks`). One order
+everywhere: two of these cannot wait for each other, they queue on the account.
 """
 
 from __future__ import annotations
@@ -52,7 +60,19 @@ def _at(day: dt.date, time_zone: str, time: dt.time = NOTICE_TIME) -> dt.datetim
 
 
 async def get_closure(ctx: Ctx, closure_id: uuid.UUID, *, lock: bool = False) -> Closure:
-    return await ClosuresRepository(ctx.session, ctx.tenant_id).get_or_404(closure_id, lock=lock)
+    """The closure; with `lock`, its account locked first and then the closure (the lock order)."""
+    closure = await ClosuresRepository(ctx.session, ctx.tenant_id).get_or_404(closure_id)
+    if lock:
+        await _lock(ctx.session, closure)
+    return closure
+
+
+async def _lock(session: AsyncSession, closure: Closure) -> Account:
+    """Lock the closure's aggregate in its order: the account, then the closure, read afresh under
+    its lock (it may have changed since it was read: withdrawn, superseded, completed)."""
+    account = await accounts.get_account(session, closure.tenant_id, closure.account_id, for_update=True)
+    await session.refresh(closure, with_for_update=True)
+    return account
 
 
 async def list_closures(
@@ -291,11 +311,10 @@ async def withdraw(ctx: Ctx, closure: Closure, reason: str) -> None:
 
 
 async def _for_deadline(session: AsyncSession, deadline: Deadline) -> tuple[Closure, Account] | None:
-    closure = await ClosuresRepository(session, deadline.tenant_id).get(uuid.UUID(deadline.subject_id), for_update=True)
+    closure = await ClosuresRepository(session, deadline.tenant_id).get(uuid.UUID(deadline.subject_id))
     if closure is None:
         return None
-    account = await accounts.get_account(session, closure.tenant_id, closure.account_id, for_update=True)
-    return closure, account
+    return closure, await _lock(session, closure)
 
 
 async def announcement_due(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
@@ -326,10 +345,12 @@ async def recheck(session: AsyncSession, deadline: Deadline, now: dt.datetime) -
 
 async def purge(session: AsyncSession, deadline: Deadline, now: dt.datetime) -> None:
     """The tenant's retention has run out: the people named on the closed account go."""
-    closure = await ClosuresRepository(session, deadline.tenant_id).get(uuid.UUID(deadline.subject_id), for_update=True)
-    if closure is None or closure.purged_at is not None or closure.state != ClosureState.COMPLETED:
+    closure = await ClosuresRepository(session, deadline.tenant_id).get(uuid.UUID(deadline.subject_id))
+    if closure is None:
         return
-    account = await accounts.get_account(session, closure.tenant_id, closure.account_id, for_update=True)
+    account = await _lock(session, closure)
+    if closure.purged_at is not None or closure.state != ClosureState.COMPLETED:
+        return
     if account.status != "closed":
         return  # registered again since (a reopened record keeps its people)
     await accounts.purge_people(session, account, PURGED, now)

@@ -18,14 +18,17 @@ from service.kit.http import DEFAULT_LIMIT, Cursor, Limit, Page, after_id, encod
 
 
 class DeadLetterController(Controller):
+    """Guarded route by route, as every controller is: a guard on the controller would also guard the
+    OPTIONS answer Litestar adds to each path, which authentication lets through without a caller."""
+
     path = "/v1/dead-letters"
     tags = ["Operations"]
-    guards = [platform_only]
 
     @get(
         "/",
         operation_id="listDeadLetters",
         summary="Messages that exhausted their retries, newest first",
+        guards=[platform_only],
         responses=problems(401, 403, 422),
     )
     async def list_(
@@ -39,6 +42,7 @@ class DeadLetterController(Controller):
         "/{dead_letter_id:uuid}/retry",
         operation_id="retryDeadLetter",
         summary="Queue a dead message again (its actor decides, as always, whether there is still work)",
+        guards=[platform_only],
         status_code=202,
         responses=problems(401, 403, 404, 409),
     )

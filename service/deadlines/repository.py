@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, text, tuple_, update
@@ -133,6 +134,47 @@ class DeadlinesRepository(TenantRepository[Deadline]):
 
 
 # ---- the worker's statements (in the message's tenant; the ids come from the sweep) --------------------
+
+# The account each deadline belongs to: its subject, or the account its payload names (a closure's,
+# a declaration's). The worker locks it before the deadline, as requests lock it before anything of
+# it (service.deadlines.tasks: lock order).
+_OWNERS = text(
+    """
+    SELECT id, tenant_id, subject_kind, subject_id,
+           CASE WHEN subject_kind = 'account' THEN subject_id ELSE payload->>'account_id' END AS account_id
+      FROM deadlines
+     WHERE id = ANY(:ids)
+    """
+)
+_LOCK_ACCOUNT = text("SELECT 1 FROM accounts WHERE tenant_id = :tenant_id AND id = :id FOR UPDATE")
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """What a deadline's handler will lock, as far as the deadline tells: its account, else its subject."""
+
+    deadline_id: uuid.UUID
+    tenant_id: uuid.UUID
+    subject: tuple[str, str]
+    account_id: uuid.UUID | None
+
+
+def _uuid_or_none(value: str | None) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+async def owners(session: AsyncSession, ids: list[uuid.UUID]) -> list[Owner]:
+    rows = await session.execute(_OWNERS, {"ids": ids})
+    return [
+        Owner(row.id, row.tenant_id, (row.subject_kind, row.subject_id), _uuid_or_none(row.account_id)) for row in rows
+    ]
+
+
+async def lock_account(session: AsyncSession, tenant_id: uuid.UUID, account_id: uuid.UUID) -> None:
+    await session.execute(_LOCK_ACCOUNT, {"tenant_id": tenant_id, "id": account_id})
 
 
 async def lock(session: AsyncSession, deadline_id: uuid.UUID) -> Deadline | None:

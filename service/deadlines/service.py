@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.deadlines import repository
 from service.deadlines.models import Deadline, DeadlineState
-from service.deadlines.repository import DeadlinesRepository
+from service.deadlines.repository import DeadlinesRepository, Owner
 from service.kit import registry
 from service.kit.context import Ctx
 
@@ -93,8 +93,31 @@ async def list_deadlines(
 # ---- the worker's part ---------------------------------------------------------------------------------
 
 
-async def run_one(session: AsyncSession, deadline_id: uuid.UUID, now: dt.datetime) -> None:
-    """Carry out one queued deadline with its kind's handler, then close it (done, and audited)."""
+async def in_lock_order(session: AsyncSession, ids: list[uuid.UUID]) -> list[tuple[uuid.UUID, Owner | None]]:
+    """A batch's deadlines in the order the worker runs them, so that two batches touching the same
+    rows lock them in the same order and never wait for each other: first those that belong to no
+    account (an agreement's, a tenant's: their handlers lock the agreement before its accounts, as
+    requests do), by subject; then those of accounts, by account id. Ids not found come last."""
+    found = {owner.deadline_id: owner for owner in await repository.owners(session, ids)}
+
+    def key(deadline_id: uuid.UUID) -> tuple[int, str, str, str]:
+        owner = found.get(deadline_id)
+        if owner is None:
+            return (2, "", "", str(deadline_id))
+        if owner.account_id is None:
+            return (0, *owner.subject, str(deadline_id))
+        return (1, str(owner.account_id), "", str(deadline_id))
+
+    return [(deadline_id, found.get(deadline_id)) for deadline_id in sorted(dict.fromkeys(ids), key=key)]
+
+
+async def run_one(
+    session: AsyncSession, deadline_id: uuid.UUID, now: dt.datetime, *, owner: Owner | None = None
+) -> None:
+    """Carry out one queued deadline with its kind's handler, then close it (done, and audited).
+    With its `owner`, the account it belongs to is locked first: the account before anything of it."""
+    if owner is not None and owner.account_id is not None:
+        await repository.lock_account(session, owner.tenant_id, owner.account_id)
     deadline = await repository.lock(session, deadline_id)
     # Done, cancelled or failed already (a redelivery, a withdrawn process): nothing to do.
     if deadline is None or deadline.state != DeadlineState.QUEUED:

@@ -4,37 +4,64 @@ The sweep hands deadlines over in messages of up to 50 (one tenant each). They r
 transaction, each inside a savepoint of its own, so one that fails does not hold back the others:
 its changes are undone, its failure is counted, the rest commit, and the message is retried for
 the ones still queued (those done are skipped by their state).
+
+Lock order. The locks a deadline takes stay held until the whole batch commits, so two batches
+(or a batch and a request) touching the same accounts would deadlock if they took them in
+different orders. A batch therefore runs its deadlines in one order (`service.in_lock_order`:
+those of no account by subject, then those of accounts by account id, whatever their due order),
+and for each locks the account it belongs to before the deadline row and before the handler
+locks anything of the account, as requests do (the account before its closures, declarations,
+deadlines). A deadlock or serialization failure that happens all the same undoes that deadline's
+savepoint only; the deadline is run again at once, and if it loses again it is left queued for the
+message's retry without being counted as a failure of its own (a lost race is not a poison).
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.deadlines import service
+from service.kit.db import Failure, failure_of
 from service.kit.queue import runtime, work
 from service.kit.registry import Registry
+
+log = logging.getLogger("koshiki.deadlines")
 
 
 class DeadlinesFailed(Exception):
     """Some deadlines of a message failed; the message is retried for them."""
 
 
+class DeadlinesContended(DeadlinesFailed):
+    """Some deadlines of a message lost a race twice (deadlock, serialization failure); retried."""
+
+
 async def run_deadlines(deadline_ids: list[str], tenant_id: str | None = None) -> None:
     now = runtime().clock.now()
-    failures = []
+    failures, contended = [], []
     async with work(tenant_id, "run_deadlines") as session:
-        for raw in deadline_ids:
-            deadline_id = uuid.UUID(raw)
-            try:
-                async with session.begin_nested():
-                    await service.run_one(session, deadline_id, now)
-            except Exception as exc:
-                failures.append(f"{raw}: {type(exc).__name__}: {exc}")
-                await service.count_failure(session, deadline_id, f"{type(exc).__name__}: {exc}", now)
+        for deadline_id, owner in await service.in_lock_order(session, [uuid.UUID(raw) for raw in deadline_ids]):
+            for attempt in (1, 2):
+                try:
+                    async with session.begin_nested():
+                        await service.run_one(session, deadline_id, now, owner=owner)
+                except Exception as exc:
+                    if failure_of(exc) is Failure.CONCURRENCY:
+                        log.warning("deadline %s lost a race (attempt %d): %s", deadline_id, attempt, exc)
+                        if attempt == 1:
+                            continue  # its savepoint is undone, its locks released: run it again
+                        contended.append(f"{deadline_id}: {type(exc).__name__}: {exc}")
+                        break
+                    failures.append(f"{deadline_id}: {type(exc).__name__}: {exc}")
+                    await service.count_failure(session, deadline_id, f"{type(exc).__name__}: {exc}", now)
+                break
     if failures:
-        raise DeadlinesFailed("; ".join(failures)[:2000])
+        raise DeadlinesFailed("; ".join([*failures, *contended])[:2000])
+    if contended:
+        raise DeadlinesContended("; ".join(contended)[:2000])
 
 
 def _ids(kwargs: dict[str, object]) -> list[uuid.UUID]:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter, QueryParameter
+from litestar.params import JSONBody, Parameter, PathParameter, QueryParameter
 
 from service.guidelines import service
 from service.guidelines.models import GuidelineVersion
@@ -23,6 +23,7 @@ from service.kit.context import Ctx
 from service.kit.http import (
     DEFAULT_LIMIT,
     ETAG_HEADER,
+    PG_INTEGER_MAX,
     Cursor,
     IdempotencyKey,
     IfMatch,
@@ -74,7 +75,7 @@ class GuidelineController(Controller):
         operation_id="createGuidelineVersion",
         summary="Record a new version of the guideline configuration",
         guards=[requires(Permission.CONFIG_WRITE)],
-        responses=problems(401, 403, 404, 409, 412, 413, 415, 422),
+        responses=problems(401, 403, 404, 409, 412, 413, 415, 422, 428),
         response_headers=ETAG_HEADER,
     )
     async def create(
@@ -125,13 +126,13 @@ class GuidelineController(Controller):
         operation_id="getGuidelineVersion",
         summary="Read one version",
         guards=[requires(Permission.CONFIG_READ)],
-        responses=problems(401, 403, 404),
+        responses=problems(401, 403, 404, 422),
         response_headers=ETAG_HEADER,
     )
     async def read_version(
         self,
         ctx: NamedDependency[Ctx],
-        version: FromPath[int],
+        version: Annotated[int, PathParameter(ge=1, le=PG_INTEGER_MAX, description="The version number.")],
     ) -> Response[GuidelineVersionRead]:
         return _read_response(await service.get_version(ctx, version))
 
@@ -145,8 +146,12 @@ class GuidelineController(Controller):
     async def diff(
         self,
         ctx: NamedDependency[Ctx],
-        from_version: Annotated[int, QueryParameter(name="from", ge=1, description="The older version.")],
-        to_version: Annotated[int, QueryParameter(name="to", ge=1, description="The newer version.")],
+        from_version: Annotated[
+            int, QueryParameter(name="from", ge=1, le=PG_INTEGER_MAX, description="The older version.")
+        ],
+        to_version: Annotated[
+            int, QueryParameter(name="to", ge=1, le=PG_INTEGER_MAX, description="The newer version.")
+        ],
     ) -> GuidelineDiff:
         before = await service.get_version(ctx, from_version)
         after = await service.get_version(ctx, to_version)
@@ -165,6 +170,7 @@ class GuidelineController(Controller):
     exclude_from_auth=True,
     security=[],
     cache_control=None,
+    media_type="application/schema+json",
     responses=problems(),
 )
 async def guideline_schema() -> Response[dict[str, Any]]:

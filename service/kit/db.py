@@ -7,6 +7,14 @@ so the caller answers an error, never a 2xx.
 Row-level security decides what the application role can see from two transaction-local settings:
 `app.tenant_id` (the tenant being acted on) and `app.platform` ('on' for a platform operator's
 platform-wide work). Neither set means no tenant rows at all.
+
+What a failure of the database means is decided here, once (`failure_of`): the server cannot be
+reached or is not accepting work (a connection refused, reset or killed, a restart, a crash,
+recovery, too many connections: SQLSTATE classes 08, 53, 57, and 25006) is `UNAVAILABLE`, which
+callers answer 503 with Retry-After; a serialization failure or a deadlock (40001, 40P01), which
+running the unit of work again may well get through, is `CONCURRENCY`. The exception mapping and
+the hot reads both ask it, whether the error comes from the driver, from SQLAlchemy wrapping it,
+or from the socket.
 """
 
 from __future__ import annotations
@@ -20,7 +28,8 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import asyncpg
-from sqlalchemy import MetaData, Text, text
+from sqlalchemy import MetaData, Text, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import INET
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +48,75 @@ _CONNECTION_LOST = (
     asyncpg.exceptions.OperatorInterventionError,
     OSError,
 )
+
+
+class Failure(enum.Enum):
+    """What a database error means for whoever called."""
+
+    UNAVAILABLE = "unavailable"  # no answer from the server: 503, try again later
+    CONCURRENCY = "concurrency"  # lost a race with another transaction: run the unit of work again
+
+
+# SQLSTATEs (by class, or exactly) of a server that cannot do the work now, whatever the work:
+# 08 connection exception, 53 insufficient resources (53300 too many connections), 57 operator
+# intervention (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now: start-up,
+# recovery, shutting down; 57014 a statement cancelled), 25006 a read-only server (a standby).
+_UNAVAILABLE_CLASSES = ("08", "53", "57")
+_UNAVAILABLE_STATES = frozenset({"25006"})
+# Errors that say the same without a SQLSTATE: the socket refused, reset or timed out (OSError),
+# the driver's connection closed under it, SQLAlchemy's own words for a lost server (other drivers
+# raise OperationalError), a pooled connection found dead, no pooled connection free in time.
+_UNAVAILABLE_TYPES = (
+    *_CONNECTION_LOST,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
+# Serialization failure, deadlock detected: the transaction was chosen to give way.
+_CONCURRENCY_STATES = frozenset({"40001", "40P01"})
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    state = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+    return state if isinstance(state, str) else None
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The error and what it wraps: SQLAlchemy's `orig`, the driver's error as its `__cause__`."""
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending and len(seen) < 16:
+        current = pending.pop(0)
+        if current is None or any(current is s for s in seen):
+            continue
+        seen.append(current)
+        pending += [getattr(current, "orig", None), current.__cause__]
+    return seen
+
+
+def failure_of(exc: BaseException) -> Failure | None:
+    """Whether `exc` says the database is unavailable or a transaction lost a race; None when it
+    is something else (a bug, a constraint, bad input), which callers treat as they would anyway."""
+    chain = _causes(exc)
+    states = [state for e in chain if (state := _sqlstate(e)) is not None]
+    if any(state in _CONCURRENCY_STATES for state in states):
+        return Failure.CONCURRENCY
+    if any(state in _UNAVAILABLE_STATES or state[:2] in _UNAVAILABLE_CLASSES for state in states):
+        return Failure.UNAVAILABLE
+    if any(isinstance(e, asyncpg.DataError) for e in chain):
+        return None  # the driver could not encode an argument (an InterfaceError too): not the server
+    for e in chain:
+        if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
+            return Failure.UNAVAILABLE
+        if isinstance(e, _UNAVAILABLE_TYPES):
+            return Failure.UNAVAILABLE
+    return None
+
+
+class DatabaseUnavailable(ConnectionError):
+    """The database did not answer (a hot read, a probe): the caller answers 503 and retries later."""
+
 
 APP_ROLE = "koshiki_app"
 DEFINER_ROLE = "koshiki_definer"
@@ -111,6 +189,13 @@ async def _nothing_to_reset(_: asyncpg.Connection) -> None:
     return None
 
 
+def _discard_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """Pool checkout: a connection whose socket is closed already is replaced (the pool retries)."""
+    driver = getattr(dbapi_connection, "_connection", None)
+    if driver is not None and driver.is_closed():
+        raise sa_exc.DisconnectionError("the server closed this pooled connection")
+
+
 class Database:
     def __init__(
         self,
@@ -136,6 +221,9 @@ class Database:
                 "server_settings": {"jit": "off", "application_name": name},
             },
         )
+        # A pooled connection the server closed meanwhile (a restart, pg_terminate_backend) is
+        # known to be closed without a round trip: replaced at checkout, it costs no request a 503.
+        event.listen(self.engine.sync_engine, "checkout", _discard_closed)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         self._url, self._name, self._read_pool_size = url, name, read_pool_size
         self._reads: asyncpg.Pool | None = None
@@ -169,16 +257,44 @@ class Database:
         """One statement on the driver itself, from a small pool of its own, in its own implicit
         transaction: for the hot reads, where SQLAlchemy's pool and per-statement work cost more
         than the statement (bench/register.py). Rows are asyncpg records; row-level security
-        applies as to any statement of the app role."""
-        pool = await self._read_pool()
-        async with self._read_slots, pool.acquire() as conn:
+        applies as to any statement of the app role. A database that cannot be reached or answered
+        (while connecting too: refused, starting up, too many connections) raises
+        `DatabaseUnavailable`."""
+        try:
+            pool = await self._read_pool()
+            async with self._read_slots, pool.acquire() as conn:
+                try:
+                    rows: list[Any] = await conn.fetch(sql, *args)
+                except _CONNECTION_LOST:
+                    with contextlib.suppress(asyncpg.InterfaceError):  # unless the pool dropped it already
+                        conn.terminate()  # the pool replaces it
+                    raise
+                return rows
+        except Exception as exc:
+            if failure_of(exc) is Failure.UNAVAILABLE:
+                raise DatabaseUnavailable("the database connection was lost") from exc
+            raise
+
+    async def fetch_on_new_connection(self, sql: str, *args: Any) -> list[Any]:
+        """One statement on a connection of its own, opened for it and closed after: what a probe
+        asks, since a pooled session can go on working while the server refuses new ones (shutting
+        down, starting up, in recovery, full). Failures raise as `fetch`'s do; the caller bounds
+        the time (`asyncio.timeout`)."""
+        try:
+            conn = await asyncpg.connect(
+                plain_url(self._url), server_settings={"jit": "off", "application_name": f"{self._name}-probe"}
+            )
             try:
                 rows: list[Any] = await conn.fetch(sql, *args)
-            except _CONNECTION_LOST as exc:
-                with contextlib.suppress(asyncpg.InterfaceError):  # unless the pool dropped it already
-                    conn.terminate()  # the pool replaces it
-                raise ConnectionError("the database connection was lost") from exc
+            except BaseException:
+                conn.terminate()
+                raise
+            await conn.close()
             return rows
+        except Exception as exc:
+            if failure_of(exc) is Failure.UNAVAILABLE:
+                raise DatabaseUnavailable("the database did not answer") from exc
+            raise
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
@@ -193,6 +309,24 @@ class Database:
             await session.commit()
             if session.info.get("outbox_written") and self.relay_kick is not None:
                 self.relay_kick()
+
+
+# The scope key under which a request lists its units of work (`track_session`, `close_sessions`).
+SESSIONS = "koshiki.sessions"
+
+
+def track_session(scope: Any, session: AsyncSession) -> None:
+    """List a request's unit of work in its ASGI scope, for `close_sessions`."""
+    scope.setdefault(SESSIONS, []).append(session)
+
+
+async def close_sessions(scope: Any) -> None:
+    """Close what a request's units of work left open: nothing, unless a dependency of the request
+    raised after the session was provided (a bad query parameter), in which case Litestar never
+    runs the code after the session dependency's `yield`. Closing rolls its transaction back and
+    returns the connection to the pool at once, rather than when the garbage collector gets to it."""
+    for session in scope.pop(SESSIONS, ()):
+        await session.close()
 
 
 async def flush_or_conflict(

@@ -17,17 +17,20 @@ from service.kit.access import Access, access_of
 from service.kit.auth import Principal
 from service.kit.clock import Clock
 from service.kit.context import Ctx
-from service.kit.db import Database, set_platform
+from service.kit.db import Database, set_platform, track_session
 
 
-async def provide_db_session(state: State) -> AsyncGenerator[AsyncSession, None]:
+async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
     """The request's unit of work: committed when the handler succeeds, rolled back otherwise.
 
     Litestar runs the code after `yield` once the handler has returned and its response is built,
-    but before anything is sent, so a failed commit still becomes an error response.
+    but before anything is sent, so a failed commit still becomes an error response. When another
+    dependency of the request raises, Litestar skips the code after `yield`; the request middleware
+    then closes the session (`service.kit.db.close_sessions`).
     """
     db: Database = state.db
     async with db.unit_of_work() as session:
+        track_session(request.scope, session)
         yield session
 
 

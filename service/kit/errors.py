@@ -134,6 +134,16 @@ def validation_failed(errors: Iterable[FieldError], problem: str = "validation-e
     return ProblemError(problem, Msg("detail.validation", {"count": len(errs)}), errors=errs)
 
 
+class InvalidFields(ValueError):
+    """Raised by a request struct's own check (`__post_init__`): the fields at fault, each with its
+    pointer and a message in the catalog. The decoder keeps it as the cause of its ValidationError,
+    so the 422 names the real fields in the caller's language (not the decoder's English)."""
+
+    def __init__(self, *errors: FieldError) -> None:
+        self.errors = errors
+        super().__init__("; ".join(f"{e.pointer}: {e.message.render('en')}" for e in errors))
+
+
 class ProblemBody(msgspec.Struct, omit_defaults=True):
     """The shape of every error body (RFC 9457), for the OpenAPI document."""
 

@@ -1,19 +1,26 @@
-"""HTTP conventions shared by every endpoint: declared errors, bounded JSON bodies, ETags, cursor pages."""
+"""HTTP conventions shared by every endpoint: declared errors, bounded and strictly decoded JSON bodies,
+screened parameters, ETags, cursor pages."""
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
+import re
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import parse_qsl
 
 import msgspec
 from litestar import Request
 from litestar.datastructures import ResponseHeader
+from litestar.enums import ParamType, ScopeType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import HeaderParameter, Parameter
+from litestar.params import HeaderParameter, Parameter, ParameterKwarg
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from service.kit.errors import (
     PROBLEM_MEDIA_TYPE,
@@ -23,9 +30,17 @@ from service.kit.errors import (
     Msg,
     ProblemBody,
     ProblemError,
+    validation_failed,
 )
 from service.kit.i18n import text
-from service.kit.validation import MAX_JSON_DEPTH, nests_deeper_than, too_deep
+from service.kit.validation import (
+    MAX_JSON_DEPTH,
+    NUL,
+    body_errors,
+    nests_deeper_than,
+    parameter_types,
+    too_deep,
+)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -93,18 +108,130 @@ def problems(*statuses: int) -> dict[int, ResponseSpec]:
 
 class BoundedRequest(Request[Any, Any, Any]):
     """The app's request class: its JSON body is decoded only when nested at most MAX_JSON_DEPTH
-    levels deep (a 400 `malformed-body` otherwise). Every handler's `data` is decoded here."""
+    levels deep (a 400 `malformed-body` otherwise), then checked strictly against the type the
+    handler reads, every string free of U+0000 (a 422 naming each field otherwise). Every handler's
+    `data` is decoded here; Litestar's own conversion afterwards, lenient as it is, then meets only
+    bodies that a strict decoder accepts."""
 
     async def json(self) -> Any:
-        if nests_deeper_than(await self.body(), MAX_JSON_DEPTH):
+        raw = await self.body()
+        if nests_deeper_than(raw, MAX_JSON_DEPTH):
             raise too_deep()
-        return await super().json()
+        document = await super().json()
+        data_field = self.route_handler.parsed_data_field
+        if data_field is not None and (errors := body_errors(data_field.annotation, raw, document)):
+            raise validation_failed(errors)
+        return document
+
+
+# ---- parameters: no NUL, and query strings read strictly -----------------------------------------------
+
+# A query parameter declared as a date-time is an RFC 3339 date-time (msgspec alone would also read
+# `0.5` or `1e9` as seconds since 1970); one declared as an integer is written in decimal digits.
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})?$", re.ASCII)
+_INTEGER = re.compile(r"^[+-]?\d{1,19}$", re.ASCII)
+
+
+@dataclass(frozen=True, slots=True)
+class _QueryRules:
+    date_times: frozenset[str]
+    integers: frozenset[str]
+
+
+# Each handler's rules, found once: id -> (the handler itself, so that a reused id is not mistaken, its rules).
+_RULES: dict[int, tuple[Any, _QueryRules]] = {}
+
+
+def _query_rules(handler: Any) -> _QueryRules:
+    """Which query parameters of a handler (and of the dependencies it takes them through) are
+    date-times and which integers, by the names callers use."""
+    if handler is None:
+        return _QueryRules(frozenset(), frozenset())
+    found = _RULES.get(id(handler))
+    if found is not None and found[0] is handler:
+        return found[1]
+    date_times: set[str] = set()
+    integers: set[str] = set()
+    dependencies: dict[str, Any] = handler.resolve_dependencies() if hasattr(handler, "resolve_dependencies") else {}
+    paths: set[str] = getattr(handler, "paths", set())
+    signatures = [getattr(handler, "parsed_fn_signature", None)]
+    signatures += [getattr(provider, "parsed_fn_signature", None) for provider in dependencies.values()]
+    for signature in signatures:
+        for name, field in (signature.parameters if signature is not None else {}).items():
+            declared = field.kwarg_definition
+            if name in dependencies or (declared is not None and not isinstance(declared, ParameterKwarg)):
+                continue  # a dependency or a body
+            if isinstance(declared, ParameterKwarg) and declared.param_type != ParamType.QUERY:
+                continue
+            if any(f"{{{name}:" in path for path in paths):
+                continue
+            alias = (declared.name if isinstance(declared, ParameterKwarg) else None) or name
+            leaves = parameter_types(field.annotation)
+            if dt.datetime in leaves:
+                date_times.add(alias)
+            elif int in leaves and bool not in leaves:
+                integers.add(alias)
+    rules = _QueryRules(frozenset(date_times), frozenset(integers))
+    _RULES[id(handler)] = (handler, rules)
+    return rules
+
+
+def _nul_parameter(name: str, location: str) -> FieldError:
+    return FieldError(Msg("field.nul"), "nul_character", parameter=name, location=location)
+
+
+def screen_parameters(scope: Scope) -> None:
+    """Refuse, before any handler reads them, path and query parameters PostgreSQL could not take or
+    a lenient conversion would misread: U+0000 anywhere (400 `bad-request`, naming the parameter),
+    and query date-times and integers not written as such (422, naming the parameter)."""
+    nul = [
+        _nul_parameter(str(name), "path")
+        for name, value in (scope.get("path_params") or {}).items()
+        if isinstance(value, str) and NUL in value
+    ]
+    raw_query: bytes = scope.get("query_string") or b""
+    if not raw_query:
+        if nul:
+            raise ProblemError("bad-request", Msg("detail.nul-character"), errors=nul)
+        return
+    pairs = parse_qsl(raw_query.decode("latin-1"), keep_blank_values=True, encoding="utf-8", errors="replace")
+    nul.extend(_nul_parameter(name, "query") for name, value in pairs if NUL in value or NUL in name)
+    if nul:
+        raise ProblemError("bad-request", Msg("detail.nul-character"), errors=nul)
+    rules = _query_rules(scope.get("route_handler"))
+    if not (rules.date_times or rules.integers):
+        return
+    wrong: list[FieldError] = []
+    for name, value in pairs:
+        if name in rules.date_times and not _RFC3339.match(value):
+            wrong.append(
+                FieldError(Msg("field.format", {"format": "date-time"}), "format", parameter=name, location="query")
+            )
+        elif name in rules.integers and not _INTEGER.match(value):
+            wrong.append(
+                FieldError(Msg("field.type", {"expected": "integer"}), "type", parameter=name, location="query")
+            )
+    if wrong:
+        raise validation_failed(wrong)
+
+
+def parameter_screen(app: ASGIApp) -> ASGIApp:
+    """Middleware (after authentication): `screen_parameters` for every route, public ones included."""
+
+    async def screened(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP:
+            screen_parameters(scope)
+        await app(scope, receive, send)
+
+    return screened
 
 
 # ---- parameters every list and update shares ------------------------------------------------------
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# The largest value of PostgreSQL's `integer`: no integer the service stores or looks up is larger.
+PG_INTEGER_MAX = 2**31 - 1
 
 Limit = Annotated[int, Parameter(ge=1, le=MAX_LIMIT, description="Page size (1–200).")]
 Cursor = Annotated[str | None, Parameter(description="`next_cursor` from the previous page.")]
@@ -171,7 +298,17 @@ def _bad_cursor() -> ProblemError:
 
 
 def _scalar(value: Any) -> bool:
-    return value is None or isinstance(value, str | int | float)
+    """A value `encode_cursor` may have written: a string without U+0000, a number PostgreSQL's
+    `integer` holds, or null."""
+    if isinstance(value, str):
+        return NUL not in value
+    if isinstance(value, int | float):
+        return -PG_INTEGER_MAX <= value <= PG_INTEGER_MAX
+    return value is None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not in a cursor")
 
 
 def _issued_shape(key: Any) -> bool:
@@ -189,7 +326,7 @@ def decode_cursor(cursor: str | None) -> list[Any] | None:
         raw = base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode())
         if nests_deeper_than(raw, CURSOR_DEPTH):
             raise _bad_cursor()
-        key = json.loads(raw)
+        key = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise _bad_cursor() from exc
     if not _issued_shape(key):
@@ -205,7 +342,7 @@ def cursor_value(cursor: str | None, convert: Callable[[Any], T]) -> T | None:
         return None
     try:
         return convert(key[0])
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise _bad_cursor() from exc
 
 

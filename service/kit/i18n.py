@@ -63,6 +63,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{count}件の項目に誤りがあります。errors の各項目を確認してください。",
         "{count} field(s) are invalid; see each entry of errors.",
     ),
+    "detail.nul-character": (
+        "パラメーターに NUL 文字（U+0000）は使えません。errors の各項目を確認してください。",
+        "Parameters must not contain the NUL character (U+0000); see each entry of errors.",
+    ),
     "detail.malformed-json": ("本文が正しい JSON ではありません。", "The body is not valid JSON."),
     "detail.too-deep": (
         "本文の配列・オブジェクトの入れ子が深すぎます（{limit} 段まで）。",
@@ -109,6 +113,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "detail.database-unavailable": (
         "データベースに接続できません。しばらくしてから再度お試しください。",
         "The database cannot be reached; try again shortly.",
+    ),
+    "detail.concurrent-update": (
+        "同時に行われた別の更新と競合しました。少し待ってからやり直してください。",
+        "This collided with another change made at the same time; wait a moment and try again.",
     ),
     "detail.conflict-generic": (
         "同じ内容のデータが既にあるか、関連するデータと矛盾します。",
@@ -435,6 +443,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "field.one_of": ("いずれの形式にも当てはまりません。", "Matches none of the allowed shapes."),
     "field.future-date": ("未来の日付は指定できません。", "This date is in the future."),
     "field.invalid": ("値が正しくありません：{reason}", "Invalid value: {reason}"),
+    "field.invalid-value": ("値が正しくありません。", "Invalid value."),
+    "field.body-required": ("本文（JSON）を送ってください。", "Send a JSON body."),
+    "field.not-allowed": ("指定できない値です。", "This value is not allowed."),
+    "field.exclusive_minimum": ("{limit}より大きくしてください。", "Must be greater than {limit}."),
+    "field.exclusive_maximum": ("{limit}より小さくしてください。", "Must be less than {limit}."),
+    "field.nul": (
+        "NUL 文字（U+0000）は使えません。",
+        "Must not contain the NUL character (U+0000).",
+    ),
+    "field.nul-name": (
+        "項目名に NUL 文字（U+0000）は使えません。",
+        "A member name must not contain the NUL character (U+0000).",
+    ),
+    "field.application-purpose": (
+        "新規の申請には利用目的が必要です。",
+        "A new account's application needs its purpose.",
+    ),
+    "field.application-change-types": (
+        "変更の申請には変更の種類（change_types）が必要です。",
+        "A change application needs its change_types.",
+    ),
+    "field.application-changes": (
+        "変更の申請には変更内容（changes）が必要です。",
+        "A change application needs its changes.",
+    ),
     "field.time_zone": (
         "IANA のタイムゾーン名（例：Asia/Tokyo）を指定してください。",
         "Must be an IANA time zone name such as Asia/Tokyo.",

@@ -2,8 +2,13 @@
 
 Our own `ProblemError`s answer as they are; Litestar's exceptions (unknown route, wrong method,
 a body that does not decode, a body too large) map onto our problem types; a stale version is a
-412, a lost database a 503, and anything else a 500 `internal-error` with the request id, logged
-with its traceback.
+412, and anything else a 500 `internal-error` with the request id, logged with its traceback.
+
+Database failures are classified by the kernel (`service.kit.db.failure_of`): a database that
+cannot be reached or is not accepting work (refused, killed, restarting, in recovery, too many
+connections) is a 503 with Retry-After; a serialization failure or deadlock is a 409 `conflict`
+(reason `concurrent-update`) with Retry-After, marked for the request middleware, which runs the
+request once more before that answer goes out (`service.kit.logging`).
 """
 
 from __future__ import annotations
@@ -20,15 +25,21 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from service.kit.db import Failure, failure_of
 from service.kit.errors import PROBLEM_MEDIA_TYPE, TYPE_PREFIX, Msg, ProblemError, resolve_messages
 from service.kit.i18n import negotiate, text
+from service.kit.logging import mark_retryable
 from service.kit.requestid import current_request_id
 from service.kit.validation import problem_from_validation_exception, too_deep
 
 log = logging.getLogger("koshiki.errors")
+
+# Seconds a client is asked to wait: a database coming back, a race lost to another request.
+RETRY_UNAVAILABLE = "5"
+RETRY_CONCURRENT = "1"
 
 
 def problem_response(request: Request[Any, Any, Any], exc: ProblemError) -> Response[dict[str, Any]]:
@@ -114,14 +125,26 @@ def exception_to_problem(request: Request[Any, Any, Any], exc: Exception) -> Pro
         return too_deep()
     if isinstance(exc, StaleDataError):
         return ProblemError("precondition-failed", Msg("detail.precondition-failed", {"etag": "?"}))
+    failure = failure_of(exc)
+    if failure is Failure.CONCURRENCY:
+        # Lost a race (deadlock, serialization failure): the transaction is rolled back whole, so
+        # the request may run again; the middleware does so once before this answer goes out.
+        log.warning("concurrent update answered as 409: %s", exc)
+        mark_retryable(request.scope)
+        return ProblemError(
+            "conflict",
+            Msg("detail.concurrent-update"),
+            extensions={"reason": "concurrent-update"},
+            headers={"Retry-After": RETRY_CONCURRENT},
+        )
+    if failure is Failure.UNAVAILABLE or isinstance(exc, ConnectionError | OSError):
+        log.error("database unavailable: %s", exc)
+        return ProblemError(
+            "service-unavailable", Msg("detail.database-unavailable"), headers={"Retry-After": RETRY_UNAVAILABLE}
+        )
     if isinstance(exc, IntegrityError):
         log.warning("integrity error answered as 409: %s", exc.orig)
         return ProblemError("conflict", Msg("detail.conflict-generic"))
-    if isinstance(exc, OperationalError | InterfaceError | ConnectionError | OSError) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    ):
-        log.error("database unavailable: %s", exc)
-        return ProblemError("service-unavailable", Msg("detail.database-unavailable"), headers={"Retry-After": "5"})
     return _internal_error(request, exc)
 
 

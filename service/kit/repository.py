@@ -34,7 +34,9 @@ class TenantRepository(Generic[M]):
     async def get(self, id_: uuid.UUID, *, for_update: bool = False) -> M | None:
         query = self.select().where(self.model.id == id_)
         if for_update:
-            query = query.with_for_update()
+            # Locking a row the session already holds reads it afresh: what it was before the lock
+            # was granted may have changed under it.
+            query = query.with_for_update().execution_options(populate_existing=True)
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def get_or_404(self, id_: uuid.UUID, *, lock: bool = False, pointer: str | None = None) -> M:

@@ -104,7 +104,7 @@ class PublicRegisterController(Controller):
         operation_id="getPublicRegisterPage",
         summary="The same register as an accessible Japanese page, to link to or embed",
         media_type="text/html",
-        responses=public_responses(404, 429),
+        responses=public_responses(404, 422, 429),
     )
     async def register_page(
         self,

@@ -217,7 +217,13 @@ async def guideline_changed(fact: GuidelineChanged) -> None:
 
 
 async def get_declaration(ctx: Ctx, declaration_id: uuid.UUID, *, lock: bool = False) -> ContinuationDeclaration:
-    return await DeclarationsRepository(ctx.session, ctx.tenant_id).get_or_404(declaration_id, lock=lock)
+    """With `lock`, in the lock order (docs/ARCHITECTURE.md): its account first, then the declaration."""
+    declarations = DeclarationsRepository(ctx.session, ctx.tenant_id)
+    declaration = await declarations.get_or_404(declaration_id)
+    if lock:
+        await accounts.get_account(ctx.session, ctx.tenant_id, declaration.account_id, for_update=True)
+        declaration = await declarations.get_or_404(declaration_id, lock=True)
+    return declaration
 
 
 async def list_declarations(
@@ -271,12 +277,16 @@ async def _closure_application(ctx: Ctx, declaration: ContinuationDeclaration, a
 
 
 async def _unanswered(session: AsyncSession, deadline: Deadline) -> tuple[ContinuationDeclaration, Account] | None:
-    declaration = await DeclarationsRepository(session, deadline.tenant_id).get(
-        uuid.UUID(deadline.payload["declaration_id"]), for_update=True
-    )
+    declarations = DeclarationsRepository(session, deadline.tenant_id)
+    declaration_id = uuid.UUID(deadline.payload["declaration_id"])
+    declaration = await declarations.get(declaration_id)
     if declaration is None or declaration.decision is not None:
         return None
+    # The lock order: the account, then the declaration (read again under its lock).
     account = await accounts.get_account(session, declaration.tenant_id, declaration.account_id, for_update=True)
+    declaration = await declarations.get(declaration_id, for_update=True)
+    if declaration is None or declaration.decision is not None:
+        return None
     return (declaration, account) if account.status in CONTINUING else None
 
 

@@ -222,7 +222,7 @@ class UnitController(Controller):
         operation_id="deleteUnit",
         summary="Delete a unit with no child units",
         guards=[requires(Permission.UNITS_WRITE)],
-        responses=problems(401, 403, 404, 409, 412),
+        responses=problems(401, 403, 404, 409, 412, 428),
     )
     async def remove(
         self,
