@@ -296,19 +296,28 @@ class Database:
                 raise DatabaseUnavailable("the database did not answer") from exc
             raise
 
+    def session(self) -> AsyncSession:
+        """A new session, stamping with this database's clock (`unit_of_work` is the usual way in)."""
+        session = self.sessionmaker()
+        session.info["clock"] = self.clock
+        return session
+
+    async def commit(self, session: AsyncSession) -> None:
+        """Commit, then kick the relay when the transaction wrote to the outbox."""
+        await session.commit()
+        if session.info.get("outbox_written") and self.relay_kick is not None:
+            self.relay_kick()
+
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """One transaction, committed on success and rolled back on any error."""
-        async with self.sessionmaker() as session:
-            session.info["clock"] = self.clock
+        async with self.session() as session:
             try:
                 yield session
             except BaseException:
                 await session.rollback()
                 raise
-            await session.commit()
-            if session.info.get("outbox_written") and self.relay_kick is not None:
-                self.relay_kick()
+            await self.commit(session)
 
 
 # The scope key under which a request lists its units of work (`track_session`, `close_sessions`).

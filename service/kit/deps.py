@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.access import Access, access_of
@@ -29,9 +30,20 @@ async def provide_db_session(state: State, request: Request[Any, Any, Any]) -> A
     then closes the session (`service.kit.db.close_sessions`).
     """
     db: Database = state.db
-    async with db.unit_of_work() as session:
-        track_session(request.scope, session)
+    # Written out rather than `async with db.unit_of_work()`: a generator abandoned by Litestar is
+    # finalised by the event loop later, and a nested async generator would be finalised apart from
+    # it, in any order ("athrow(): asynchronous generator is already running").
+    session = db.session()
+    track_session(request.scope, session)
+    try:
         yield session
+    except BaseException:
+        await session.rollback()
+        raise
+    else:
+        await db.commit(session)
+    finally:
+        await session.close()
 
 
 def provide_clock(state: State) -> Clock:
@@ -80,3 +92,15 @@ DEPENDENCIES: dict[str, Provide] = {
     "platform_session": Provide(provide_platform_session),
     "platform_or_tenant_session": Provide(provide_home_session),
 }
+
+
+async def provide_reader(tenant_id: FromPath[uuid.UUID], access: NamedDependency[Access], state: State) -> uuid.UUID:
+    """The hot reads' tenant check (`reader_tenant_id`): no transaction is opened for it. Callers
+    reach only their own tenant (a platform operator any); a contractor's standing still needs the
+    database."""
+    access.check_tenant(tenant_id)
+    if access.needs_standing:
+        db: Database = state.db
+        async with db.unit_of_work() as session:
+            await access.enter(session, tenant_id, state.clock)
+    return tenant_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.errors import not_found
@@ -35,10 +35,15 @@ class TenantsRepository:
         return tenant
 
     async def loaded_or_404(self, tenant_id: uuid.UUID) -> Tenant:
-        """The tenant from the session's identity map once loaded (read once per transaction)."""
-        tenant = await self.session.get(Tenant, tenant_id)
+        """The tenant, read once per session: the session holds on to it (its identity map holds rows
+        only while something else does, so `session.get` alone read it again for every caller)."""
+        held: dict[uuid.UUID, Tenant] = self.session.info.setdefault("tenants", {})
+        tenant = held.get(tenant_id)
+        if tenant is None or (state := inspect(tenant)).expired_attributes or state.detached:
+            tenant = await self.session.get(Tenant, tenant_id)  # refreshed after a rollback
         if tenant is None:
             raise not_found(self.resource)
+        held[tenant_id] = tenant
         return tenant
 
     async def by_slug(self, slug: str) -> Tenant | None:
