@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.backbone
 	$(BIN)/python -m bench.register
 	$(BIN)/python -m bench.renewals
+	$(BIN)/python -m bench.posts
 
 lint: $(STAMP)
 	$(BIN)/ruff check service tests migrations bench

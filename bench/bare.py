@@ -1,9 +1,13 @@
-"""The baseline for bench/register.py: bare Litestar on asyncpg, no auth, no tenancy, no ORM.
+"""The baseline for bench/register.py and bench/posts.py: bare Litestar on asyncpg, no auth, no
+tenancy, no ORM.
 
     BARE_DATABASE_URL=postgresql://… uvicorn bench.bare:app
 
-Two endpoints doing the least that answers the same questions: one indexed lookup by account key,
-and 50 rows of a tenant's accounts. It connects as the database owner (no row-level security).
+Endpoints doing the least that answers the same questions: one indexed lookup by account key, 50
+rows of a tenant's accounts, a post's JSON body decoded and answered with no checks, and 50 rows of
+a tenant's posts awaiting approval. No row-level security: bench/register.py connects it as the
+database owner (who reads every account as a member of the definer role), bench/posts.py as a
+superuser (the posts' forced policy binds the owner too).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from litestar import Litestar, get
+import msgspec
+from litestar import Litestar, get, post
 
 COLUMNS = (
     "id, tenant_id, unit_id, platform, handle, platform_user_id, canonical_url, display_name, purpose, "
@@ -24,6 +29,15 @@ COLUMNS = (
     "needs_attention, attention_reasons, version, created_at, updated_at"
 )
 LIST = f"SELECT {COLUMNS} FROM accounts WHERE tenant_id = $1 ORDER BY id LIMIT 50"  # noqa: S608 - constant
+# What a PostRead is made of (its signoffs aside: a list leaves them out).
+POST_COLUMNS = (
+    "id, account_id, state, awaiting, content, findings, blocking, in_range, by_contractor, author, source, "
+    "planned_at, submitted_at, approved_at, approved_by, published_at, published_url, published_by, deleted_at, "
+    "reason, corrects_id, corrected_by_id, review_id, created_at, updated_at, version"
+)
+AWAITING_APPROVAL = (
+    f"SELECT {POST_COLUMNS} FROM posts WHERE tenant_id = $1 AND awaiting = 'approval' ORDER BY id LIMIT 50"  # noqa: S608 - constant
+)
 pool: asyncpg.Pool | None = None
 
 
@@ -54,4 +68,22 @@ async def accounts(tenant: uuid.UUID) -> dict[str, Any]:
     return {"items": [dict(r) for r in rows], "next_cursor": None}
 
 
-app = Litestar([verify, accounts], lifespan=[lifespan], debug=False)
+@post("/post-checks", status_code=200)
+async def post_checks(data: dict[str, Any]) -> dict[str, Any]:
+    """The JSON body decoded (into plain objects, unvalidated) and answered as a post with nothing to find."""
+    return {"findings": [], "blocking": 0}
+
+
+@get("/posts/{tenant:uuid}")
+async def posts(tenant: uuid.UUID) -> dict[str, Any]:
+    assert pool is not None
+    rows = await pool.fetch(AWAITING_APPROVAL, tenant)
+    # asyncpg hands jsonb over as text: decoded, so the answer holds the same objects Koshiki's does.
+    items = [
+        {**r, "content": msgspec.json.decode(r["content"]), "findings": msgspec.json.decode(r["findings"])}
+        for r in rows
+    ]
+    return {"items": items, "next_cursor": None}
+
+
+app = Litestar([verify, accounts, post_checks, posts], lifespan=[lifespan], debug=False)

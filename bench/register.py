@@ -178,9 +178,14 @@ _RPS = re.compile(r"^Requests/sec:\s+([\d.]+)", re.M)
 _NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 
 
-def wrk(binary: str, url: str, seconds: int, headers: dict[str, str] | None = None) -> tuple[float, float]:
-    """Requests per second and p99 latency (ms) of one wrk run; a non-2xx answer fails the bench."""
+def wrk(
+    binary: str, url: str, seconds: int, headers: dict[str, str] | None = None, script: str | None = None
+) -> tuple[float, float]:
+    """Requests per second and p99 latency (ms) of one wrk run; a non-2xx answer fails the bench.
+    `script`: a wrk Lua script's path (a POST's method and body: wrk has no option for them)."""
     command = [binary, "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url]
+    if script is not None:
+        command += ["-s", script]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -193,15 +198,16 @@ def wrk(binary: str, url: str, seconds: int, headers: dict[str, str] | None = No
 
 
 def compare(
-    binary: str, ours: tuple[str, dict[str, str]], bare: tuple[str, dict[str, str]]
+    binary: str, ours: tuple[str, dict[str, str]], bare: tuple[str, dict[str, str]], script: str | None = None
 ) -> dict[str, list[tuple[float, float]]]:
+    """Both sides in alternating rounds; `script` (a wrk Lua script, e.g. a POST body) drives both."""
     for url, headers in (ours, bare):
-        wrk(binary, url, 3, headers)  # warm-up: connections, caches, the JIT-less interpreter's dicts
+        wrk(binary, url, 3, headers, script)  # warm-up: connections, caches, the JIT-less interpreter's dicts
     runs: dict[str, list[tuple[float, float]]] = {"ours": [], "bare": []}
     for round_ in range(ROUNDS):
         order = [("ours", ours), ("bare", bare)]
         for name, (url, headers) in order if round_ % 2 == 0 else reversed(order):
-            runs[name].append(wrk(binary, url, SECONDS, headers))
+            runs[name].append(wrk(binary, url, SECONDS, headers, script))
     return runs
 
 

@@ -50,6 +50,7 @@ from service.kit.queue import QueueSettings, Relay, Runtime, broker_for, install
 from service.kit.ratelimit import RateLimiter
 from service.monitoring.routes import MonitoringController, ReviewController
 from service.notifications.routes import MailController
+from service.posts.routes import PostCheckController, PostController, PostReviewController
 from service.register.routes import PublicRegisterController
 from service.renewals.routes import DeclarationController
 from service.scheduler import Scheduler
@@ -96,6 +97,9 @@ ROUTES: list[ControllerRouterHandler] = [
     ReviewController,
     IncidentController,
     AgreementController,
+    PostController,
+    PostCheckController,
+    PostReviewController,
     PublicRegisterController,
 ]
 

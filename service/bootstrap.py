@@ -29,6 +29,7 @@ from service.incidents import tasks as incidents
 from service.kit.registry import Registry, install
 from service.monitoring import tasks as monitoring
 from service.notifications import tasks as notifications
+from service.posts import tasks as posts
 from service.renewals import tasks as renewals
 from service.security import tasks as security
 from service.webhooks import tasks as webhooks
@@ -47,6 +48,7 @@ DOMAINS: tuple[ModuleType, ...] = (
     monitoring,
     incidents,
     agreements,
+    posts,
 )
 
 

@@ -61,7 +61,18 @@ BODIES: dict[str, Any] = {
     "updateAccount": {"display_name": "hijacked"},
     "suspendAccount": {"reason": "hijack"},
     "putAccountDocument": {"items": {"purpose": "hijacked"}},
-    "recordPost": {"posted_at": "2026-04-01T09:00:00+09:00"},
+    "createPost": {"account_id": "01234567-89ab-7def-8123-456789abcdef", "text": "smuggled"},
+    "updatePost": {"text": "hijacked"},
+    "submitPost": {"attest": []},
+    "checkPost": {"attest": []},
+    "approvePost": {},
+    "rejectPost": {"reason": "hijack"},
+    "withdrawPost": {"reason": "hijack"},
+    "publishPost": {},
+    "recordPostDeletion": {},
+    "correctPost": {"account_id": "01234567-89ab-7def-8123-456789abcdef", "text": "hijacked"},
+    "checkPostContent": {"account_id": "01234567-89ab-7def-8123-456789abcdef", "text": "smuggled"},
+    "reviewPosts": {"unit_id": "01234567-89ab-7def-8123-456789abcdef"},
     "createImpersonationWarning": {"url": "https://x.com/matrix_fake"},
     "createApplication": {
         "kind": "new",
@@ -180,7 +191,13 @@ async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker
     closure = await apply(client, theirs, closing["id"], kind="closure", closure_reason="theirs")
     assert closure["state"] == "approved", closure
     their_closure = (await client.get(f"/v1/tenants/{foreign['id']}/closures", headers=foreign_admin.headers)).json()
-    await open_account(client, theirs, unit=child)
+    posting = await open_account(client, theirs, unit=child)
+    their_post = await client.post(
+        f"/v1/tenants/{foreign['id']}/posts",
+        json={"account_id": posting["id"], "text": "theirs"},
+        headers=foreign_admin.headers,
+    )
+    assert their_post.status_code == 201, their_post.text
     # Rules that ask each live account for a yearly declaration: a round of theirs opens.
     oyama = json.loads(preset_path("oyama-kosen").read_text(encoding="utf-8"))["guideline"]["document"]
     assert (await record(client, platform, foreign["id"], oyama)).status_code == 201
@@ -228,6 +245,7 @@ async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker
             "declaration_id": their_round["items"][0]["id"],
             "incident_id": their_incident.json()["id"],
             "agreement_id": their_agreement.json()["id"],
+            "post_id": their_post.json()["id"],
         },
         "foreign_unit": unit,
         "callers": callers,
@@ -252,7 +270,9 @@ async def snapshot(client: httpx.AsyncClient, world: dict[str, Any]) -> dict[str
         f"/v1/tenants/{tid}/accounts?limit=200",
         f"/v1/tenants/{tid}/accounts/{world['ids']['account_id']}",
         f"/v1/tenants/{tid}/accounts/{world['ids']['account_id']}/documents",
-        f"/v1/tenants/{tid}/accounts/{world['ids']['account_id']}/posts",
+        f"/v1/tenants/{tid}/posts?limit=200",
+        f"/v1/tenants/{tid}/posts/{world['ids']['post_id']}",
+        f"/v1/tenants/{tid}/post-reviews",
         f"/v1/tenants/{tid}/applications?limit=200",
         f"/v1/tenants/{tid}/impersonation-warnings",
         f"/v1/tenants/{tid}/closures",
@@ -440,9 +460,16 @@ async def test_the_contractor_rows_every_endpoint_outside_the_agreement(
         name: (await staff(client, platform, ehime.id, ["contractor"], agreement_id=agreement_id)).headers
         for name, agreement_id in (("in force", mine), ("ended", ended), ("not started", later))
     }
-    ids = {"tenant_id": ehime.id, "account_id": theirs["id"], "agreement_id": other, "version": "1"}
+    their_post = await client.post(ehime.url("/posts"), json={"account_id": theirs["id"], "text": "theirs"},
+                                   headers=platform)  # fmt: skip
+    assert their_post.status_code == 201, their_post.text
+    ids = {"tenant_id": ehime.id, "account_id": theirs["id"], "agreement_id": other, "version": "1",
+           "post_id": their_post.json()["id"]}  # fmt: skip
+    # Bodies naming the other agreement's account.
+    bodies = {**BODIES, **{op: {**BODIES[op], "account_id": theirs["id"]}
+                           for op in ("createPost", "correctPost", "checkPostContent")}}  # fmt: skip
     before = {path: (await client.get(ehime.url(path), headers=platform)).json()
-              for path in ("/accounts", f"/accounts/{theirs['id']}/posts", f"/agreements/{other}",
+              for path in ("/accounts", f"/posts?account={theirs['id']}", f"/agreements/{other}",
                            f"/agreements/{other}/login-ids")}  # fmt: skip
     tried = 0
     for method, template, operation in operations(app):
@@ -451,9 +478,11 @@ async def test_the_contractor_rows_every_endpoint_outside_the_agreement(
         # Every id of the path that the contractor's agreement does not hold; the others, placeholders.
         url = re.sub(r"\{(\w+)\}", lambda m: ids.get(m.group(1), "01234567-89ab-7def-8123-456789abcdef"), template)
         for name, headers in callers.items():
-            response = await client.request(method, url + QUERIES.get(operation, ""), json=BODIES.get(operation),
+            response = await client.request(method, url + QUERIES.get(operation, ""), json=bodies.get(operation),
                                             headers={**headers, "If-Match": "*"})  # fmt: skip
-            foreign_ids = "{account_id}" in template or "{agreement_id}" in template
+            foreign_ids = any(f"{{{name}}}" in template for name in ("account_id", "agreement_id", "post_id")) or (
+                operation in {"createPost", "checkPostContent"}
+            )
             if name != "in force":
                 allowed = {403}
             elif foreign_ids:

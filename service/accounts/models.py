@@ -126,21 +126,6 @@ class AccountDocument(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class Post(Base):
-    __tablename__ = "posts"
-    __audited__: ClassVar[bool] = False  # the posts table is the activity log itself
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    tenant_id: Mapped[uuid.UUID]
-    account_id: Mapped[uuid.UUID]
-    posted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    url: Mapped[str | None]
-    approved_by: Mapped[str | None]
-    recorded_by: Mapped[str]
-    source: Mapped[str]
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-
-
 class ImpersonationWarning(Base):
     """A known fake account the tenant warns about in its public register."""
 

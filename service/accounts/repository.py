@@ -11,10 +11,10 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.accounts.models import Account, AccountDocument, AccountOperator, ImpersonationWarning, Post
+from service.accounts.models import Account, AccountDocument, AccountOperator, ImpersonationWarning
 from service.accounts.schemas import AccountRead
 from service.kit.db import Database
 from service.kit.repository import TenantRepository
@@ -85,13 +85,8 @@ class AccountsRepository(TenantRepository[Account]):
         return list((await self.session.execute(self.select().where(Account.id.in_(ids)))).scalars())
 
     async def purge_people(self, account: Account, marker: str) -> None:
-        """Operators go; posts forget who recorded and approved them."""
+        """Operators go (the posts domain makes its posts forget their people, through PEOPLE_PURGED)."""
         await self.session.execute(delete(AccountOperator).where(AccountOperator.account_id == account.id))
-        await self.session.execute(
-            update(Post)
-            .where(Post.tenant_id == account.tenant_id, Post.account_id == account.id)
-            .values(recorded_by=marker, approved_by=None)
-        )
 
     async def within_page(
         self, within: frozenset[uuid.UUID], after: uuid.UUID | None, limit: int, filters: Mapping[str, Any]
@@ -131,17 +126,6 @@ class DocumentsRepository(TenantRepository[AccountDocument]):
     async def of_account(self, account_id: uuid.UUID) -> dict[str, AccountDocument]:
         rows = (await self.session.execute(self.select().where(AccountDocument.account_id == account_id))).scalars()
         return {d.kind: d for d in rows}
-
-
-class PostsRepository(TenantRepository[Post]):
-    model = Post
-    resource = "post"
-
-    async def newest_first(
-        self, account_id: uuid.UUID, before: uuid.UUID | None, limit: int
-    ) -> tuple[list[Post], bool]:
-        query = self.select().where(Post.account_id == account_id)
-        return await self.page(query, before, limit, newest_first=True)
 
 
 class WarningsRepository(TenantRepository[ImpersonationWarning]):

@@ -24,8 +24,6 @@ from service.accounts.schemas import (
     DocumentWrite,
     OperatingBody,
     Platform,
-    PostCreate,
-    PostRead,
     Readiness,
     Reason,
     Status,
@@ -35,7 +33,7 @@ from service.accounts.schemas import (
 )
 from service.kit.access import Access, requires
 from service.kit.context import Ctx
-from service.kit.db import Database
+from service.kit.deps import provide_reader
 from service.kit.http import (
     DEFAULT_LIMIT,
     ETAG_HEADER,
@@ -47,7 +45,6 @@ from service.kit.http import (
     after_id,
     encode_cursor,
     etag,
-    id_page,
     problems,
     require_if_match,
 )
@@ -67,17 +64,6 @@ def _columns(account: Account) -> dict[str, Any]:
 
 async def _detail_response(session: AsyncSession, account: Account, status_code: int = 200) -> Response[AccountDetail]:
     return Response(await detail(session, account), status_code=status_code, headers={"ETag": etag(account.version)})
-
-
-async def provide_reader(tenant_id: FromPath[uuid.UUID], access: NamedDependency[Access], state: State) -> uuid.UUID:
-    """The fast path's tenant check: no transaction is opened for it. Callers reach only their own
-    tenant (a platform operator any); a contractor's standing still needs the database."""
-    access.check_tenant(tenant_id)
-    if access.needs_standing:
-        db: Database = state.db
-        async with db.unit_of_work() as session:
-            await access.enter(session, tenant_id, state.clock)
-    return tenant_id
 
 
 class AccountController(Controller):
@@ -279,49 +265,6 @@ class AccountController(Controller):
             guideline_version=version,
             unmet=[Unmet(rule=u.rule, detail=u.message.render(lang), basis=u.basis, missing=u.missing) for u in unmet],
         )
-
-    # ---- activity -----------------------------------------------------------------------------------
-
-    @post(
-        "/{account_id:uuid}/posts",
-        operation_id="recordPost",
-        summary="Record a post (by an operator, or pushed by an agency system)",
-        guards=[requires(Permission.POSTS_WRITE)],
-        responses=problems(401, 403, 404, 409, 413, 415, 422),
-    )
-    async def record_post(
-        self,
-        request: Request[Any, Any, Any],
-        ctx: NamedDependency[Ctx],
-        account_id: FromPath[uuid.UUID],
-        data: JSONBody[PostCreate],
-        idempotency_key: IdempotencyKey = None,
-    ) -> Response[PostRead]:
-        """Feeds the account's "last post" (used for the inactivity rule)."""
-
-        async def run() -> Response[PostRead]:
-            account = await service.get(ctx, account_id, lock=True)
-            post = await service.record_post(ctx, account, data)
-            return Response(msgspec.convert(post, PostRead, from_attributes=True), status_code=201)
-
-        return await idempotent(request, ctx.session, idempotency_key, ctx.tenant_id, run)
-
-    @get(
-        "/{account_id:uuid}/posts",
-        operation_id="listPosts",
-        summary="The account's recorded posts, most recently recorded first",
-        guards=[requires(Permission.ACCOUNTS_READ)],
-        responses=problems(401, 403, 404, 422),
-    )
-    async def posts(
-        self,
-        ctx: NamedDependency[Ctx],
-        account_id: FromPath[uuid.UUID],
-        limit: Limit = DEFAULT_LIMIT,
-        cursor: Cursor = None,
-    ) -> Page[PostRead]:
-        rows, more = await service.posts(ctx, await service.get(ctx, account_id), after_id(cursor), limit)
-        return id_page(rows, more, lambda p: msgspec.convert(p, PostRead, from_attributes=True))
 
 
 def _document(document: AccountDocument) -> DocumentRead:

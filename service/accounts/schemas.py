@@ -138,23 +138,6 @@ class Readiness(msgspec.Struct):
     unmet: list[Unmet]
 
 
-class PostCreate(msgspec.Struct, forbid_unknown_fields=True):
-    posted_at: dt.datetime
-    url: Annotated[str, Meta(pattern=r"^https?://", max_length=2000)] | None = None
-    approved_by: Annotated[str, Meta(max_length=200, description="Who approved the post.")] | None = None
-
-
-class PostRead(msgspec.Struct):
-    id: uuid.UUID
-    account_id: uuid.UUID
-    posted_at: dt.datetime
-    url: str | None
-    approved_by: str | None
-    recorded_by: str
-    source: str
-    created_at: dt.datetime
-
-
 class Reason(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, Meta(min_length=1, max_length=2000)]
 

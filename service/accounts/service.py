@@ -58,19 +58,16 @@ from service.accounts.models import (
     AccountStatus,
     AttentionReason,
     ImpersonationWarning,
-    Post,
 )
 from service.accounts.repository import (
     AccountsRepository,
     DocumentsRepository,
-    PostsRepository,
     WarningsRepository,
     account_holder,
     account_page,
 )
-from service.accounts.schemas import AccountCreate, AccountUpdate, DocumentWrite, PostCreate, WarningCreate
+from service.accounts.schemas import AccountCreate, AccountUpdate, DocumentWrite, WarningCreate
 from service.accounts.urls import AccountRef, UnrecognisedAccount, account_keys, parse_account, with_user_id
-from service.audit.service import record
 from service.events.service import emit
 from service.guidelines import service as guidelines
 from service.kit.access import NOWHERE, Access, Scope, Scoped
@@ -144,7 +141,7 @@ def account_ref(url: str, platform: str | None, platform_user_id: str | None, po
 
 def _unrecognised(exc: UnrecognisedAccount, pointer: str) -> ProblemError:
     return validation_failed(
-        [FieldError(Msg("account.unrecognised", {"reason": str(exc)}), "unrecognised_account", pointer)]
+        [FieldError(Msg("account.unrecognised", {"reason": exc.message}), "unrecognised_account", pointer)]
     )
 
 
@@ -661,38 +658,6 @@ def rules_not_met(unmet: list[UnmetRule]) -> ProblemError:
         Msg("conflict.opening-rules", {"count": len(unmet)}),
         extensions={"reason": "opening-rules-not-met", "unmet": [u.as_dict() for u in unmet]},
     )
-
-
-# ---- posts --------------------------------------------------------------------------------------------
-
-
-async def record_post(ctx: Ctx, account: Account, data: PostCreate) -> Post:
-    """A post made (by an operator, or pushed by an agency system): it keeps the account's last post."""
-    await ctx.access.require(Permission.POSTS_WRITE, on=account)
-    if account.status not in IN_SERVICE:
-        raise illegal(account.status, "record_post")
-    post = PostsRepository(ctx.session, ctx.tenant_id).add(
-        Post(
-            id=uuid7(),
-            tenant_id=account.tenant_id,
-            account_id=account.id,
-            posted_at=data.posted_at,
-            url=data.url,
-            approved_by=data.approved_by,
-            recorded_by=ctx.access.label,
-            source="system" if ctx.principal.kind == "api_token" else "operator",
-            created_at=ctx.now(),
-        )
-    )
-    await record_post_time(ctx.session, account, data.posted_at, ctx.clock)
-    await ctx.session.flush()
-    record(ctx.session, "post.recorded", target_kind="account", target_id=account.id, tenant_id=account.tenant_id,
-           changes={"posted_at": data.posted_at, "url": data.url})  # fmt: skip
-    return post
-
-
-async def posts(ctx: Ctx, account: Account, before: uuid.UUID | None, limit: int) -> tuple[list[Post], bool]:
-    return await PostsRepository(ctx.session, ctx.tenant_id).newest_first(account.id, before, limit)
 
 
 # ---- the list -----------------------------------------------------------------------------------------

@@ -27,6 +27,8 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import msgspec
 
+from service.kit.errors import Msg
+
 Platform = Literal["x", "facebook", "instagram", "youtube", "line", "tiktok", "other"]
 PLATFORMS: Final[tuple[Platform, ...]] = get_args(Platform)
 
@@ -57,7 +59,26 @@ class AccountRef(msgspec.Struct, frozen=True):
 
 
 class UnrecognisedAccount(ValueError):
-    """Raised with a short English reason; callers turn it into a 422."""
+    """Why a value names no account: a reason code (`account.why.<code>` in the catalog) and its
+    params. Callers turn it into a 422 with `message`, in the caller's language; `str()` is the
+    English text, for logs."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(code)
+
+    @property
+    def message(self) -> Msg:
+        return Msg(f"account.why.{self.code}", self.params)
+
+    def __str__(self) -> str:
+        return self.message.render("en")
+
+
+def platform_name(platform: Platform) -> Msg:
+    """The platform's name as people call it, in the reader's language (for message params)."""
+    return Msg(f"account.platform.{platform}")
 
 
 def parse_account(value: str, platform: Platform | None = None) -> AccountRef:
@@ -68,27 +89,29 @@ def parse_account(value: str, platform: Platform | None = None) -> AccountRef:
     group, a search, a reserved path, a malformed or over-long value, a non-http(s) scheme).
     """
     if platform is not None and platform not in PLATFORMS:
-        raise UnrecognisedAccount(f"unknown platform {platform!r}")
+        raise UnrecognisedAccount("unknown-platform", platform=str(platform))
     if len(value) > MAX_LENGTH:
-        raise UnrecognisedAccount(f"longer than {MAX_LENGTH} characters")
+        raise UnrecognisedAccount("too-long", limit=MAX_LENGTH)
     text = value.strip()
     if not text:
         raise UnrecognisedAccount("empty")
     if _SPACE_OR_CONTROL.search(text):
-        raise UnrecognisedAccount("contains spaces or control characters")
+        raise UnrecognisedAccount("spaces")
 
     url_text = _as_url(text, platform)
     if url_text is None:
         if platform is None:
-            raise UnrecognisedAccount("a handle needs a platform; paste the account's URL instead")
+            raise UnrecognisedAccount("handle-needs-platform")
         return _parse_handle(text, platform)
 
     url = _split(url_text)
     found = _platform_of(url.host)
     if platform is not None and found != platform:
         if found == "other":
-            raise UnrecognisedAccount(f"not a URL of {PLATFORM_NAMES[platform]}")
-        raise UnrecognisedAccount(f"a URL of {PLATFORM_NAMES[found]}, not of {PLATFORM_NAMES[platform]}")
+            raise UnrecognisedAccount("not-platform-url", expected=platform_name(platform))
+        if platform == "other":
+            raise UnrecognisedAccount("known-platform", found=platform_name(found))
+        raise UnrecognisedAccount("wrong-platform", found=platform_name(found), expected=platform_name(platform))
     return _PARSERS[found](url)
 
 
@@ -114,9 +137,13 @@ def with_user_id(ref: AccountRef, user_id: str) -> AccountRef:
     else:
         value = raw if _OPAQUE_ID.fullmatch(raw) else None
     if value is None:
-        raise UnrecognisedAccount(f"not a {PLATFORM_NAMES[ref.platform]} user id")
+        if ref.platform in {"x", "facebook"}:
+            raise UnrecognisedAccount("numeric-id", platform=platform_name(ref.platform))
+        if ref.platform == "youtube":
+            raise UnrecognisedAccount("youtube-channel-id")
+        raise UnrecognisedAccount("user-id", platform=platform_name(ref.platform))
     if ref.platform_user_id is not None and ref.platform_user_id != value:
-        raise UnrecognisedAccount("the URL names a different user id")
+        raise UnrecognisedAccount("different-user-id")
     return msgspec.structs.replace(ref, platform_user_id=value)
 
 
@@ -153,7 +180,7 @@ def _as_url(text: str, platform: Platform | None) -> str | None:
         if scheme == "line" and rest.startswith("//"):
             # The LINE app scheme: line://X is what https://line.me/R/X opens.
             return "https://line.me/R/" + rest[2:]
-        raise UnrecognisedAccount(f"unsupported scheme {scheme}:")
+        raise UnrecognisedAccount("scheme", scheme=scheme)
 
     # No scheme: a URL if it has a path, query or fragment, or starts with a host we know;
     # otherwise a handle. Facebook usernames may contain dots ("city.ageo"), so a dot alone
@@ -173,17 +200,17 @@ def _split(url_text: str) -> _Url:
         parts = urlsplit(url_text)
         port = parts.port  # raises on a port that is not a number in range
     except ValueError as exc:
-        raise UnrecognisedAccount("not a valid URL") from exc
+        raise UnrecognisedAccount("invalid-url") from exc
     if "@" in parts.netloc:
         # "https://x.com@evil.example/" goes to evil.example: refuse rather than mislead.
-        raise UnrecognisedAccount("URL contains a user name")
+        raise UnrecognisedAccount("user-in-url")
     host = (parts.hostname or "").rstrip(".")
     if not host:
-        raise UnrecognisedAccount("URL has no host")
+        raise UnrecognisedAccount("no-host")
     if not host.isascii():
-        raise UnrecognisedAccount("internationalised host names are not supported")
+        raise UnrecognisedAccount("idn-host")
     if not _HOST_NAME.fullmatch(host):
-        raise UnrecognisedAccount("not a valid host name")
+        raise UnrecognisedAccount("bad-host")
 
     raw_path, raw_query = parts.path, parts.query
     if raw_path in ("", "/") and parts.fragment.startswith("!/"):
@@ -193,9 +220,9 @@ def _split(url_text: str) -> _Url:
         # Decoded before matching, so "%40name" is "@name"; invalid UTF-8 is not a URL we can read.
         path = unquote(raw_path, errors="strict")
     except UnicodeDecodeError as exc:
-        raise UnrecognisedAccount("URL path is not valid UTF-8") from exc
+        raise UnrecognisedAccount("path-encoding") from exc
     if _CONTROL.search(path):
-        raise UnrecognisedAccount("URL path contains control characters")
+        raise UnrecognisedAccount("path-control")
     segments = tuple(segment for segment in path.split("/") if segment)
     return _Url(host, port, path, segments, parse_qs(raw_query))
 
@@ -272,7 +299,7 @@ def _platform_of(host: str) -> Platform:
         return "facebook"
     owner = _platform_domain(host)
     if owner is not None:
-        raise UnrecognisedAccount(f"{host} is not an address of {PLATFORM_NAMES[owner]} accounts")
+        raise UnrecognisedAccount("platform-host", host=host, platform=platform_name(owner))
     return "other"
 
 
@@ -299,7 +326,7 @@ def _url_ref(platform: Platform, key_value: str, canonical_url: str) -> AccountR
 
 
 def _no_account(platform: Platform) -> UnrecognisedAccount:
-    return UnrecognisedAccount(f"this {PLATFORM_NAMES[platform]} URL does not name an account")
+    return UnrecognisedAccount("no-account", platform=platform_name(platform))
 
 
 # ---- X -----------------------------------------------------------------------------------------------
@@ -330,7 +357,7 @@ _X_RESERVED: Final = frozenset(
 
 def _x_handle(name: str) -> AccountRef:
     if not _X_HANDLE.fullmatch(name) or name.lower() in _X_RESERVED:
-        raise UnrecognisedAccount("not a valid X handle (1–15 letters, digits or _)")
+        raise UnrecognisedAccount("x-handle")
     # X handles ignore case: @Ageo_City and @ageo_city are one account; the display keeps the case.
     return _handle_ref("x", name.lower(), name, f"https://x.com/{name}")
 
@@ -338,7 +365,7 @@ def _x_handle(name: str) -> AccountRef:
 def _x_user_id(text: str) -> AccountRef:
     user_id = _numeric_id(text)
     if user_id is None:
-        raise UnrecognisedAccount("not a valid X user id")
+        raise UnrecognisedAccount("numeric-id", platform=platform_name("x"))
     return _id_ref("x", user_id, f"https://x.com/i/user/{user_id}")
 
 
@@ -412,18 +439,18 @@ _FACEBOOK_RESERVED: Final = frozenset(
 
 def _facebook_username(name: str) -> AccountRef:
     if not _FACEBOOK_USERNAME.fullmatch(name) or name.lower() in _FACEBOOK_RESERVED:
-        raise UnrecognisedAccount("not a valid Facebook username (letters, digits and dots)")
+        raise UnrecognisedAccount("facebook-username")
     # Facebook ignores case and dots in usernames: john.smith55 and JohnSmith55 are one username.
     key_value = name.replace(".", "").lower()
     if not key_value:
-        raise UnrecognisedAccount("not a valid Facebook username (letters, digits and dots)")
+        raise UnrecognisedAccount("facebook-username")
     return _handle_ref("facebook", key_value, name, f"https://www.facebook.com/{name}")
 
 
 def _facebook_user_id(text: str | None) -> AccountRef:
     user_id = _numeric_id(text or "")
     if user_id is None:
-        raise UnrecognisedAccount("not a valid Facebook id")
+        raise UnrecognisedAccount("numeric-id", platform=platform_name("facebook"))
     return _id_ref("facebook", user_id, f"https://www.facebook.com/profile.php?id={user_id}")
 
 
@@ -488,7 +515,7 @@ def _instagram_username(name: str) -> AccountRef:
         or not any(ch.isalnum() for ch in name)
         or name.lower() in _INSTAGRAM_RESERVED
     ):
-        raise UnrecognisedAccount("not a valid Instagram username (1–30 letters, digits, . or _)")
+        raise UnrecognisedAccount("instagram-username")
     # Instagram usernames ignore case and are shown lower-case, so the handle is lower-cased too.
     # Dots do count on Instagram (unlike Facebook).
     name = name.lower()
@@ -523,13 +550,13 @@ def _youtube_key(name: str) -> str:
 
 def _youtube_handle(name: str) -> AccountRef:
     if not _YOUTUBE_HANDLE.fullmatch(name):
-        raise UnrecognisedAccount("not a valid YouTube handle")
+        raise UnrecognisedAccount("youtube-handle")
     return _handle_ref("youtube", _youtube_key(name), name, f"https://www.youtube.com/@{quote(name, safe='')}")
 
 
 def _youtube_channel(channel_id: str) -> AccountRef:
     if not _YOUTUBE_CHANNEL_ID.fullmatch(channel_id):
-        raise UnrecognisedAccount("not a valid YouTube channel id (UC and 22 characters)")
+        raise UnrecognisedAccount("youtube-channel-id")
     # Channel ids are case-sensitive: the key keeps the case.
     return _id_ref("youtube", channel_id, f"https://www.youtube.com/channel/{channel_id}")
 
@@ -540,13 +567,13 @@ def _youtube_legacy(kind: str, name: str) -> AccountRef:
     in. A channel that took a different handle is then not matched by it, which cannot be told
     offline. The canonical URL keeps the legacy form, the one known to open the channel."""
     if not _YOUTUBE_LEGACY_NAME.fullmatch(name):
-        raise UnrecognisedAccount("not a valid YouTube channel name")
+        raise UnrecognisedAccount("youtube-channel-name")
     return _handle_ref("youtube", _youtube_key(name), name, f"https://www.youtube.com/{kind}/{quote(name, safe='')}")
 
 
 def _youtube(url: _Url) -> AccountRef:
     if url.host.endswith("youtu.be"):
-        raise UnrecognisedAccount("a youtu.be link is a video, not a channel")
+        raise UnrecognisedAccount("youtube-video-link")
     segments = url.segments
     if not segments:
         raise _no_account("youtube")
@@ -573,7 +600,7 @@ def _line_id(text: str) -> AccountRef:
     # LINE IDs ignore case and are shown lower-case, so the handle is lower-cased too.
     line_id = text.removeprefix("@").lower()
     if not _LINE_ID.fullmatch(line_id):
-        raise UnrecognisedAccount("not a valid LINE ID")
+        raise UnrecognisedAccount("line-id")
     return _handle_ref("line", line_id, line_id, f"https://line.me/R/ti/p/@{line_id}")
 
 
@@ -608,7 +635,7 @@ _TIKTOK_HANDLE: Final = re.compile(r"[A-Za-z0-9_.]{1,24}")
 
 def _tiktok_handle(name: str) -> AccountRef:
     if not _TIKTOK_HANDLE.fullmatch(name) or not any(ch.isalnum() for ch in name):
-        raise UnrecognisedAccount("not a valid TikTok username (letters, digits, . or _)")
+        raise UnrecognisedAccount("tiktok-username")
     # TikTok usernames ignore case and are shown lower-case, so the handle is lower-cased too.
     name = name.lower()
     return _handle_ref("tiktok", name, name, f"https://www.tiktok.com/@{name}")
@@ -664,7 +691,7 @@ def _parse_handle(text: str, platform: Platform) -> AccountRef:
     text = unicodedata.normalize("NFKC", text)
     name = text.removeprefix("@")
     if not name:
-        raise UnrecognisedAccount("empty handle")
+        raise UnrecognisedAccount("empty-handle")
     match platform:
         case "x":
             return _x_handle(name)  # all-digit X handles exist, so digits stay a handle
@@ -683,4 +710,4 @@ def _parse_handle(text: str, platform: Platform) -> AccountRef:
         case "tiktok":
             return _tiktok_handle(name)
         case "other":
-            raise UnrecognisedAccount("an account on another platform needs its URL, not a handle")
+            raise UnrecognisedAccount("other-needs-url")

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.accounts import service as accounts
 from service.accounts.models import IN_SERVICE, Account, AttentionReason
+from service.closures.hooks import STEP_CONFIRMING, StepConfirming
 from service.closures.models import Closure, ClosureAnnouncement, ClosureDeadline, ClosureKind, ClosureState
 from service.closures.repository import ClosuresRepository
 from service.deadlines.models import Deadline
@@ -274,6 +275,7 @@ async def confirm_step(ctx: Ctx, closure: Closure, step: str) -> None:
             reason="unit-head-confirms-deletion",
             message=Msg("detail.unit-head-confirms"),
         )
+    await STEP_CONFIRMING.publish(StepConfirming(session, account, step))
     now = clock.now()
     _confirm(closure, step, principal.label, now)
     closure.updated_at = now

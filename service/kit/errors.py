@@ -33,6 +33,7 @@ PROBLEM_TYPES: dict[str, int] = {
     "unsupported-media-type": 415,
     "validation-error": 422,
     "invalid-guideline": 422,
+    "post-rules-broken": 422,
     "precondition-required": 428,
     "too-many-requests": 429,
     "internal-error": 500,

@@ -294,7 +294,74 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "resource.account": ("公式アカウント", "official account"),
     "resource.application": ("申請", "application"),
     "resource.warning": ("なりすまし注意情報", "impersonation warning"),
-    "resource.post": ("投稿記録", "post record"),
+    "resource.post": ("投稿", "post"),
+    "resource.post-review": ("投稿の定期確認", "post review"),
+    # Posts: the workflow (the checks' own messages are under "post.check.").
+    "title.post-rules-broken": ("投稿がルールに反しています", "The post breaks the tenant's rules"),
+    "detail.post-rules-broken": (
+        "団体のルールに反する点が {count} 件あります。findings の各項目を直してください。",
+        "{count} finding(s) break the tenant's rules; fix each one listed in findings.",
+    ),
+    "detail.post-own": (
+        "自分が作成した投稿は承認できません。",
+        "You cannot approve or send back a post you drafted yourself.",
+    ),
+    "detail.post-people-only": (
+        "投稿の確認と承認は人が行います。システム連携のトークンではできません。",
+        "Posts are checked and decided on by people, not through an agency system's token.",
+    ),
+    "detail.post-approver": (
+        "この投稿を承認できるのは次の役割の人です：{roles}（所属長は自所属のみ）。",
+        "Only these roles may decide on this post: {roles} (a unit head: for their own units).",
+    ),
+    "detail.post-reviewer": (
+        "範囲内投稿の定期確認を記録できるのは次の役割の人です：{roles}。",
+        "Only these roles may record the review of range posts: {roles}.",
+    ),
+    "conflict.post-state": (
+        "投稿は「{state}」のため、この操作（{action}）はできません。",
+        "The post is {state}: it cannot take this action ({action}).",
+    ),
+    "conflict.post-no-configuration": (
+        "投稿予定日に有効なガイドライン設定がないため、投稿を確認できません。",
+        "No guideline configuration is in force on the planned day, so the post cannot be checked.",
+    ),
+    "conflict.post-account-not-in-service": (
+        "アカウントが運用中ではない（{status}）ため投稿できません。",
+        "The account is not in service ({status}): it cannot post.",
+    ),
+    "conflict.post-already-checked": (
+        "この内容はすでに確認済みです。内容が変わると再度確認できます。",
+        "You have checked this content already; you can check again once it changes.",
+    ),
+    "conflict.posts-not-deleted": (
+        "削除が記録されていない公開済みの投稿が {count} 件あります。削除してから記録してください。",
+        "{count} published post(s) are not recorded as deleted; delete them and record it first.",
+    ),
+    "post.range-not-allowed": (
+        "団体のルールは、担当者の判断で投稿できる範囲を認めていません。",
+        "The tenant's rules allow no range of posts an operator may publish alone.",
+    ),
+    "post.range-without-policy": (
+        "範囲内投稿には、その範囲を記載した利用方針がアカウントに登録されている必要があります。",
+        "A range post needs the account's usage policy, which must describe the range, to be on file.",
+    ),
+    "post.attest-missing": (
+        "禁止事項「{category}」に当たらないことの確認が含まれていません。",
+        "The attestation that the post holds no '{category}' content is missing.",
+    ),
+    "post.attest-unknown": (
+        "「{category}」は団体の禁止事項の区分ではありません。",
+        "'{category}' is not one of the tenant's prohibited-content categories.",
+    ),
+    "post.published-in-future": (
+        "未来の日時は記録できません。",
+        "A time later than now cannot be recorded.",
+    ),
+    "post.correction-other-account": (
+        "訂正は元の投稿と同じアカウントで行ってください。",
+        "A correction goes out on the same account as the post it corrects.",
+    ),
     "resource.closure": ("廃止の手続き", "closure"),
     "resource.incident": ("トラブル", "incident"),
     "resource.declaration": ("継続希望の申し出", "continuation declaration"),
@@ -534,6 +601,142 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "公式アカウントの URL またはハンドルとして認識できません：{reason}",
         "Not recognisable as an account URL or handle: {reason}",
     ),
+    # Why a value names no account: the {reason} above (UnrecognisedAccount codes in accounts/urls.py).
+    "account.platform.x": ("X", "X"),
+    "account.platform.facebook": ("Facebook", "Facebook"),
+    "account.platform.instagram": ("Instagram", "Instagram"),
+    "account.platform.youtube": ("YouTube", "YouTube"),
+    "account.platform.line": ("LINE", "LINE"),
+    "account.platform.tiktok": ("TikTok", "TikTok"),
+    "account.platform.other": ("その他のサービス", "another platform"),
+    "account.why.unknown-platform": (
+        "「{platform}」には対応していません。x、facebook、instagram、youtube、line、tiktok、other のいずれかを指定してください。",
+        "The platform '{platform}' is not supported: choose x, facebook, instagram, youtube, line, tiktok or other.",
+    ),
+    "account.why.too-long": (
+        "長すぎます（{limit}文字まで）。アカウントの URL だけを入力してください。",
+        "Too long (at most {limit} characters): give only the account's URL.",
+    ),
+    "account.why.empty": (
+        "何も入力されていません。アカウントの URL を入力してください。",
+        "Nothing was given: give the account's URL.",
+    ),
+    "account.why.spaces": (
+        "空白や制御文字が含まれています。取り除いてください。",
+        "It contains spaces or control characters: remove them.",
+    ),
+    "account.why.handle-needs-platform": (
+        "ハンドルだけでは、どのサービスのアカウントか分かりません。アカウントの URL を貼り付けるか、サービスを指定してください。",
+        "A handle alone does not say whose it is: paste the account's URL, or name its platform.",
+    ),
+    "account.why.not-platform-url": (
+        "{expected} の URL ではありません。{expected} のアカウントの URL を入力してください。",
+        "This URL is not on {expected}: give the account's URL on {expected}.",
+    ),
+    "account.why.wrong-platform": (
+        "{found} の URL です。{expected} のアカウントの URL を入力してください。",
+        "This URL is on {found}, not {expected}: give the account's URL on {expected}.",
+    ),
+    "account.why.known-platform": (
+        "{found} の URL です。サービスには「その他」ではなく {found} を指定してください。",
+        "This URL is on {found}: choose {found} as the platform, not other.",
+    ),
+    "account.why.numeric-id": (
+        "{platform} のユーザー ID として正しくありません（数字だけです）。",
+        "Not a valid {platform} user id (digits only).",
+    ),
+    "account.why.user-id": (
+        "{platform} のユーザー ID として正しくありません（英数字と . _ - の64文字以内です）。",
+        "Not a valid user id on {platform} (at most 64 letters, digits, ., _ or -).",
+    ),
+    "account.why.different-user-id": (
+        "URL が示すユーザー ID と、指定されたユーザー ID が違います。どちらかを直してください。",
+        "The URL names a different user id from the one given: correct one of them.",
+    ),
+    "account.why.scheme": (
+        "「{scheme}:」で始まるアドレスは使えません。https:// で始まる URL を入力してください。",
+        "Addresses starting '{scheme}:' are not accepted: give an https:// URL.",
+    ),
+    "account.why.invalid-url": (
+        "URL として読み取れません。ブラウザーのアドレス欄からコピーし直してください。",
+        "Not a readable URL: copy it again from the browser's address bar.",
+    ),
+    "account.why.user-in-url": (
+        "ホスト名の前に「…@」が付いた URL は、別のサイトに移動することがあるため使えません。",
+        "A URL with a name and @ before the host may lead to another site, so it is not accepted.",
+    ),
+    "account.why.no-host": (
+        "URL にホスト名がありません。アドレス全体をコピーしてください。",
+        "The URL has no host name: copy the whole address.",
+    ),
+    "account.why.idn-host": (
+        "日本語などを含むホスト名には対応していません。英数字だけのホスト名で入力してください。",
+        "Host names with non-ASCII characters are not supported: use the host's ASCII form.",
+    ),
+    "account.why.bad-host": (
+        "ホスト名が正しくありません。URL を確かめてください。",
+        "The host name is not valid: check the URL.",
+    ),
+    "account.why.path-encoding": (
+        "URL のパスに読み取れない文字が含まれています。ブラウザーのアドレス欄からコピーし直してください。",
+        "The URL path is not valid UTF-8: copy it again from the browser's address bar.",
+    ),
+    "account.why.path-control": (
+        "URL のパスに制御文字が含まれています。取り除いてください。",
+        "The URL path contains control characters: remove them.",
+    ),
+    "account.why.platform-host": (
+        "{host} は {platform} のアカウントのアドレスではありません。アカウントのプロフィールページの URL を入力してください。",
+        "{host} is not an address of {platform} accounts: give the URL of the account's profile page.",
+    ),
+    "account.why.no-account": (
+        "この {platform} の URL はアカウントのページではありません。アカウントのプロフィールページの URL を入力してください。",
+        "This {platform} URL is not an account's page: give the URL of the account's profile page.",
+    ),
+    "account.why.x-handle": (
+        "X のユーザー名として使えません（英数字と _ の1〜15文字です）。",
+        "Not a valid X handle (1 to 15 letters, digits or _).",
+    ),
+    "account.why.facebook-username": (
+        "Facebook のユーザー名として使えません（英数字とピリオドです）。",
+        "Not a valid Facebook username (letters, digits and dots).",
+    ),
+    "account.why.instagram-username": (
+        "Instagram のユーザー名として使えません（英数字と . _ の1〜30文字です）。",
+        "Not a valid Instagram username (1 to 30 letters, digits, . or _).",
+    ),
+    "account.why.youtube-handle": (
+        "YouTube のハンドルとして使えません（文字・数字と _ - . の3〜30文字です）。",
+        "Not a valid YouTube handle (3 to 30 letters, digits, _, - or .).",
+    ),
+    "account.why.youtube-channel-id": (
+        "YouTube のチャンネル ID として正しくありません（UC で始まる24文字です）。",
+        "Not a valid YouTube channel id (UC and 22 more characters).",
+    ),
+    "account.why.youtube-channel-name": (
+        "YouTube のチャンネル名として使えません（文字・数字と _ - . の100文字以内です）。",
+        "Not a valid YouTube channel name (at most 100 letters, digits, _, - or .).",
+    ),
+    "account.why.youtube-video-link": (
+        "youtu.be のリンクは動画を指します。チャンネルのページの URL を入力してください。",
+        "A youtu.be link points to a video, not a channel: give the channel's URL.",
+    ),
+    "account.why.line-id": (
+        "LINE ID として正しくありません（英数字と . _ - の20文字以内です）。",
+        "Not a valid LINE ID (at most 20 letters, digits, ., _ or -).",
+    ),
+    "account.why.tiktok-username": (
+        "TikTok のユーザー名として使えません（英数字と . _ の1〜24文字です）。",
+        "Not a valid TikTok username (1 to 24 letters, digits, . or _).",
+    ),
+    "account.why.empty-handle": (
+        "ハンドルが空です。@ の後にアカウント名を入力してください。",
+        "The handle is empty: give the name after the @.",
+    ),
+    "account.why.other-needs-url": (
+        "その他のサービスのアカウントは、ハンドルではなく URL で指定してください。",
+        "For an account on another platform, give its URL, not a handle.",
+    ),
     "account.rule.no-configuration": (
         "ガイドライン設定がまだ登録されていません。",
         "No guideline configuration has been set yet.",
@@ -687,6 +890,148 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "guideline.publish-item-not-in-items": (
         "公表する項目「{item}」が記載項目に含まれていません。",
         "Published item '{item}' is not among the document's items.",
+    ),
+    # Post checks (service/posts/checks.py): one per finding code, filled from the finding's params.
+    "post.check.outside_hours": (
+        "投稿予定（{local_time}）が投稿できる時間帯（{hours}）の外です。時間帯の中に予定し直してください。",
+        "The planned time ({local_time}) is outside the posting hours ({hours}). Plan it within them.",
+    ),
+    "post.check.outside_days": (
+        "投稿予定（{local_time}）が土曜日・日曜日です。投稿できるのは平日だけです。平日に予定し直してください。",
+        "The planned time ({local_time}) falls on a weekend; posts go out on weekdays only. Plan it on a weekday.",
+    ),
+    "post.check.public_holiday": (
+        "投稿予定（{local_time}）が国民の祝日・休日です。祝日・休日以外の日に予定し直してください。",
+        "The planned time ({local_time}) falls on a public holiday ({holiday}). Plan it on a working day.",
+    ),
+    "post.check.year_end_holidays": (
+        "投稿予定（{local_time}）が年末年始の休み（12月29日〜1月3日）です。休みの後に予定し直してください。",
+        "The planned time ({local_time}) falls in the year-end holidays (29 December to 3 January). Plan it after them.",
+    ),
+    "post.check.emergency_out_of_hours": (
+        "投稿できる時間外（{local_time}）の緊急の投稿です。緊急時の例外に当たるか確かめてください。投稿後に承認者へ報告されます。",
+        "An emergency post outside the posting hours ({local_time}): check that it is one the exception covers. "
+        "It is reported to the approver afterwards.",
+    ),
+    "post.check.emergency_reason_missing": (
+        "投稿できる時間外（{local_time}）に緊急として投稿するには、緊急の理由を記入してください。",
+        "To post as an emergency outside the posting hours ({local_time}), give the reason for the emergency.",
+    ),
+    "post.check.url_shortener": (
+        "{host} は URL 短縮サービスです。リンク先が分かるよう、本来の URL を載せてください。",
+        "{host} is a URL shortener: give the link's full address, so that readers see where it leads.",
+    ),
+    "post.check.external_link_unmarked": (
+        "{host} は外部サイトです。リンクの近くに「外部サイト」と書き添えてください。",
+        '{host} is an outside site: say so next to the link (e.g. with the words "external site").',
+    ),
+    "post.check.phone_number": (
+        "電話番号（{number}）があります。団体が公開している問い合わせ先か確かめてください。個人の番号は載せられません。",
+        "A telephone number ({number}): check that it is the agency's public contact number. "
+        "A person's own number may not be posted.",
+    ),
+    "post.check.mobile_phone_number": (
+        "携帯電話の番号（{number}）があります。個人の番号は載せず、団体の問い合わせ先を案内してください。",
+        "A mobile number ({number}): do not post a person's own number; give the agency's contact instead.",
+    ),
+    "post.check.email_address": (
+        "メールアドレス（{address}）があります。団体が公開しているアドレスか確かめてください。個人のアドレスは載せられません。",
+        "An e-mail address ({address}): check that it is one the agency publishes. "
+        "A person's own address may not be posted.",
+    ),
+    "post.check.mobile_email_address": (
+        "携帯電話のメールアドレス（{address}）があります。個人のアドレスは載せず、団体の問い合わせ先を案内してください。",
+        "A mobile phone's e-mail address ({address}): do not post a person's own address; "
+        "give the agency's contact instead.",
+    ),
+    "post.check.postal_address": (
+        "郵便番号付きの住所（〒{postal_code}）があります。施設や団体の公開している所在地か確かめてください。"
+        "個人の住所は載せられません。",
+        "An address with its postal code ({postal_code}): check that it is a facility's or the agency's public "
+        "address. A person's own address may not be posted.",
+    ),
+    "post.check.my_number": (
+        "個人番号（マイナンバー）とみられる12桁の番号があります。個人番号は投稿できません。削除してください。",
+        "A 12-digit number that looks like an individual number (My Number), which may never be posted: remove it.",
+    ),
+    "post.check.location_identifying": (
+        "日時と場所が一緒に書かれています。人がいつどこにいるかが分かる内容になっていないか確かめてください"
+        "（公開行事の案内は差し支えありません）。",
+        "A date or time and a place together: check that the post does not tell when and where people will be "
+        "(announcing a public event is fine).",
+    ),
+    "post.check.machine_dependent_characters": (
+        "「{chars}」は機種依存文字で、環境によって正しく表示・読み上げされません。「{suggestion}」などに書き換えてください。",
+        '"{chars}": machine-dependent characters, which some devices do not show or read out correctly. '
+        'Write "{suggestion}" or similar instead.',
+    ),
+    "post.check.x_text_too_long": (
+        "X の文字数の上限を超えています（{length}／{limit}。全角文字は2、URL は長さによらず23と数えます）。短くしてください。",
+        "Too long for X: {length} of {limit} (a full-width character counts 2, a URL 23 whatever its length). "
+        "Shorten it.",
+    ),
+    "post.check.text_too_long": (
+        "{platform} の文字数の上限を超えています（{length}／{limit}文字）。短くしてください。",
+        "Too long for {platform}: {length} of {limit} characters. Shorten it.",
+    ),
+    "post.check.youtube_text_too_long": (
+        "{platform} の説明文の上限を超えています（{length}／{limit}バイト。全角文字は1文字3バイトです）。短くしてください。",
+        "Too long for a {platform} description: {length} of {limit} bytes (a full-width character takes 3). "
+        "Shorten it.",
+    ),
+    "post.check.reply_not_allowed": (
+        "この団体の規程では、他のアカウントへの返信は行いません。",
+        "The tenant's rules make no replies to other accounts.",
+    ),
+    "post.check.repost_not_allowed": (
+        "この団体の規程では、他のアカウントの投稿のリポスト（引用を含む）は行いません。",
+        "The tenant's rules make no reposts (quotes included) of other accounts' posts.",
+    ),
+    "post.check.follow_not_allowed": (
+        "この団体の規程では、他のアカウントのフォローは行いません。",
+        "The tenant's rules follow no other accounts.",
+    ),
+    "post.check.reply_case_by_case": (
+        "返信は都度判断とされています。返信してよいか承認者が判断します。",
+        "Replies are decided case by case: the approver decides whether to reply.",
+    ),
+    "post.check.repost_case_by_case": (
+        "リポスト（引用を含む）は都度判断とされています。元の投稿の内容を確かめ、承認者が判断します。",
+        "Reposts (quotes included) are decided case by case: check the original post; the approver decides.",
+    ),
+    "post.check.follow_case_by_case": (
+        "フォローは都度判断とされています。フォローしてよいか承認者が判断します。",
+        "Follows are decided case by case: the approver decides whether to follow.",
+    ),
+    "post.check.repost_exception": (
+        "{source} は政府機関・地方公共団体の発信のため、例外としてリポストできます。{role_title}の判断が必要です。",
+        "{source} is a government or local-government source and may be reposted as an exception, "
+        "on the decision of the {role_title}.",
+    ),
+    "post.check.source_missing": (
+        "返信・リポスト・引用・フォローの相手のアカウントを指定してください。",
+        "Name the account this reply, repost, quote or follow concerns.",
+    ),
+    "post.check.category_missing": (
+        "この団体では発信できる情報の種類が決まっています。投稿の種類を選んでください。",
+        "The tenant posts only some kinds of content: choose the post's category.",
+    ),
+    "post.check.category_not_allowed": (
+        "種類「{category}」はこの団体で発信できる情報に含まれていません。",
+        "Category '{category}' is not among the kinds of content the tenant posts.",
+    ),
+    "post.check.photo_consent_missing": (
+        "人物が写っています。写っている人の掲載の承諾を得て、その旨を記録してください。",
+        "People appear in it: obtain their consent to its publication and record it.",
+    ),
+    "post.check.venue_permission_missing": (
+        "施設内や他の主催者の催しで撮影されています。撮影・掲載について施設・主催者の許可を得て、その旨を記録してください。",
+        "Taken at a commercial venue or an event the agency does not host: obtain the venue's or organiser's "
+        "permission to take and publish it, and record it.",
+    ),
+    "post.check.quotation_source_missing": (
+        "引用を含む投稿です。引用元（出所）を記入してください。",
+        "The post quotes: name where the quotation comes from.",
     ),
 }
 

@@ -43,6 +43,7 @@ class Permission(StrEnum):
     RECORDS_READ = "records:read"
     ACCOUNTS_WRITE = "accounts:write"
     POSTS_WRITE = "posts:write"
+    POSTS_DECIDE = "posts:decide"
     AGREEMENTS_READ = "agreements:read"
     AGREEMENTS_WRITE = "agreements:write"
     APPLICATIONS_READ = "applications:read"
@@ -123,8 +124,13 @@ MATRIX: dict[Permission, tuple[frozenset[Role], str, str]] = {
     ),
     Permission.POSTS_WRITE: (
         _roles(P, GA, OM, UH, OP, CO, SY),
-        "投稿を記録する（委託業者は契約の対象アカウントのみ）",
-        "Record posts (contractors: their agreement's accounts)",
+        "投稿を作成・確認・提出し、公開を記録する（委託業者は契約の対象アカウントのみ）",
+        "Draft, check, submit posts and record their publication (contractors: their agreement's accounts)",
+    ),
+    Permission.POSTS_DECIDE: (
+        _roles(P, GA, OM, UH),
+        "投稿を承認・差し戻し、範囲内投稿を定期確認する（設定で承認者とされた役割のみ、所属長は自所属）",
+        "Approve or send back posts and review range posts (only the role the configuration names; unit heads: their units)",
     ),
     Permission.AGREEMENTS_READ: (
         _roles(P, GA, OM, UH, AU, CO, SY),

@@ -264,6 +264,99 @@ TEMPLATES: dict[str, dict[Lang, tuple[str, str]]] = {
             "You will be reminded weekly until it is.\n",
         ),
     },
+    # Posts. {subject} is the account's name; {post_id} identifies the post in the API and the front end.
+    "post.submitted": {
+        "ja": (
+            "【{tenant}】確認・承認を待っている投稿があります（{subject}）",
+            "{recipient} 様\n\n{subject} の投稿（{post_id}）が提出されました。内容を確認し、"
+            "問題がなければ承認してください。\n",
+        ),
+        "en": (
+            "[{tenant}] A post awaits checking and approval ({subject})",
+            "Dear {recipient},\n\nA post for {subject} ({post_id}) was submitted. Please check it and, "
+            "if it is fine, approve it.\n",
+        ),
+    },
+    "post.approved": {
+        "ja": (
+            "【{tenant}】投稿が承認されました（{subject}）",
+            "{recipient} 様\n\n{subject} の投稿（{post_id}）が承認されました（承認：{approved_by}）。"
+            "公開したら、その URL と日時を記録してください。\n",
+        ),
+        "en": (
+            "[{tenant}] Your post was approved ({subject})",
+            "Dear {recipient},\n\nThe post for {subject} ({post_id}) was approved (by {approved_by}). "
+            "Once it is out, record its URL and time.\n",
+        ),
+    },
+    "post.rejected": {
+        "ja": (
+            "【{tenant}】投稿が差し戻されました（{subject}）",
+            "{recipient} 様\n\n{subject} の投稿（{post_id}）が差し戻されました。\n理由：{reason}\n"
+            "直してから、もう一度提出してください。\n",
+        ),
+        "en": (
+            "[{tenant}] Your post was sent back ({subject})",
+            "Dear {recipient},\n\nThe post for {subject} ({post_id}) was sent back.\nReason: {reason}\n"
+            "Please revise it and submit it again.\n",
+        ),
+    },
+    "post.withdrawn": {
+        "ja": (
+            "【{tenant}】投稿が取り下げられました（{subject}）",
+            "{recipient} 様\n\n{subject} の投稿（{post_id}）は取り下げられました。\n理由：{reason}\n",
+        ),
+        "en": (
+            "[{tenant}] A post was withdrawn ({subject})",
+            "Dear {recipient},\n\nThe post for {subject} ({post_id}) was withdrawn.\nReason: {reason}\n",
+        ),
+    },
+    "post.published": {
+        "ja": (
+            "【{tenant}】投稿の報告：{subject}",
+            "{recipient} 様\n\n{subject} で次の投稿が公開されました。\n日時：{published_at}\nURL：{url}\n\n{excerpt}\n",
+        ),
+        "en": (
+            "[{tenant}] Post report: {subject}",
+            "Dear {recipient},\n\nThis post went out on {subject}.\nTime: {published_at}\nURL: {url}\n\n{excerpt}\n",
+        ),
+    },
+    "post.emergency_published": {
+        "ja": (
+            "【{tenant}】緊急の投稿が時間外に公開されました（{subject}）",
+            "{recipient} 様\n\n{subject} の投稿（{post_id}）が緊急時の例外として投稿時間外の {published_at} に"
+            "公開されました。\n理由：{reason}\n定期確認の一覧に載っています。内容を確認してください。\n",
+        ),
+        "en": (
+            "[{tenant}] An emergency post went out of hours ({subject})",
+            "Dear {recipient},\n\nThe post for {subject} ({post_id}) went out at {published_at}, outside the "
+            "posting hours, as an emergency.\nReason: {reason}\nIt is listed for your review.\n",
+        ),
+    },
+    "post.publication_overdue": {
+        "ja": (
+            "【{tenant}】承認済みの投稿がまだ公開されていません（{subject}）",
+            "{recipient} 様\n\n{subject} の投稿（{post_id}）は {planned_at} に公開の予定でしたが、"
+            "公開の記録がありません。公開したなら記録し、やめるなら取り下げてください。\n",
+        ),
+        "en": (
+            "[{tenant}] An approved post is not published yet ({subject})",
+            "Dear {recipient},\n\nThe post for {subject} ({post_id}) was due out at {planned_at}, and no "
+            "publication is recorded. Record it if it went out, or withdraw it.\n",
+        ),
+    },
+    "post.review_due": {
+        "ja": (
+            "【{tenant}】範囲内投稿の定期確認をお願いします",
+            "{recipient} 様\n\n所属長の承認を経ずに公開された投稿が {count} 件あります（{since} 以降）。"
+            "内容を確認し、確認したことを記録してください。\n",
+        ),
+        "en": (
+            "[{tenant}] Posts are due for your review",
+            "Dear {recipient},\n\n{count} post(s) went out without your approval (since {since}). "
+            "Please look at them and record your review.\n",
+        ),
+    },
 }
 
 FOOTER: dict[Lang, str] = {

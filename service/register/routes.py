@@ -162,7 +162,7 @@ class PublicRegisterController(Controller):
             raise validation_failed(
                 [
                     FieldError(
-                        Msg("account.unrecognised", {"reason": str(exc)}),
+                        Msg("account.unrecognised", {"reason": exc.message}),
                         "unrecognised_account",
                         parameter=name,
                         location="query",

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 import socket
+import string
+import uuid
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 
+from service.accounts import urls
 from service.accounts.urls import (
     PLATFORMS,
     AccountRef,
@@ -15,14 +21,20 @@ from service.accounts.urls import (
     UnrecognisedAccount,
     account_keys,
     parse_account,
+    with_user_id,
 )
+from service.kit.i18n import MESSAGES
+from tests.support import assert_problem, bearer, create_tenant
 
 CHANNEL_ID = "UCxXbB3-ZxU_ejqbdpTsGt9A"  # "UC" and 22 characters
 
 
 @pytest.fixture(autouse=True)
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Parsing reads the text only: any look-up or connection fails the test."""
+def no_network(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parsing reads the text only: any look-up or connection fails the test (tests through the API
+    are spared: the service under them talks to its database)."""
+    if "client" in request.fixturenames:
+        return
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("parse_account must not use the network")
@@ -565,3 +577,152 @@ def test_refs_are_frozen_values() -> None:
 
 def test_platforms() -> None:
     assert PLATFORMS == ("x", "facebook", "instagram", "youtube", "line", "tiktok", "other")
+
+
+# ---- why a value is refused, in the caller's language ---------------------------------------------------
+
+PLATFORM_NAMES_SHOWN = {"X", "Facebook", "Instagram", "YouTube", "LINE", "TikTok"}
+# ASCII words a Japanese reason may hold besides platform names and what the caller wrote.
+# (The platforms' own codes are listed where an unknown platform is refused.)
+JAPANESE_MAY_QUOTE = {"URL", "ID", "UC", "https", "youtu", "be", *PLATFORMS}
+
+
+def foreign_words(japanese: str, *quoted: str) -> set[str]:
+    """The ASCII words in a Japanese text that are neither platform names nor quoted from `quoted`
+    (in any case: a scheme or host is quoted lower-cased)."""
+    allowed = {word.lower() for word in PLATFORM_NAMES_SHOWN | JAPANESE_MAY_QUOTE}
+    for value in quoted:
+        allowed |= set(re.findall(r"[a-z]+", value.lower()))
+    return {word for word in re.findall(r"[A-Za-z]+", japanese) if word.lower() not in allowed}
+
+
+def codes_raised_in_urls() -> set[str]:
+    return set(re.findall(r'UnrecognisedAccount\(\s*"([a-z0-9-]+)"', inspect.getsource(urls)))
+
+
+def test_every_refusal_has_a_reason_code_with_japanese_and_english_text() -> None:
+    source = inspect.getsource(urls)
+    # Every raise names a code as a literal (no English sentence, no f-string).
+    calls = re.findall(r"UnrecognisedAccount\((.)", source)
+    assert calls.count('"') == len(calls) - 1  # the one other is `class UnrecognisedAccount(ValueError)`
+    codes = codes_raised_in_urls()
+    assert len(codes) >= 25
+    keys = {f"account.why.{code}" for code in codes} | {f"account.platform.{p}" for p in PLATFORMS}
+    for key in sorted(keys):
+        assert key in MESSAGES, key
+        ja, en = MESSAGES[key]
+        assert ja, key
+        assert en, key
+        assert en.isascii(), (key, en)
+        fields = {name for _, name, _, _ in string.Formatter().parse(ja) if name}
+        assert fields == {name for _, name, _, _ in string.Formatter().parse(en) if name}, key
+        if key.startswith("account.why."):
+            assert not foreign_words(ja.format(**dict.fromkeys(fields, ""))), (key, ja)
+    # Nothing in the catalog is left over from a code no longer raised.
+    catalog = {key.removeprefix("account.why.") for key in MESSAGES if key.startswith("account.why.")}
+    assert catalog == codes
+
+
+def test_a_refusal_carries_its_code_and_params_and_reads_as_english() -> None:
+    with pytest.raises(UnrecognisedAccount) as raised:
+        parse_account("https://x.com/Ageo_City", "facebook")
+    refusal = raised.value
+    assert refusal.code == "wrong-platform"
+    assert refusal.message.key == "account.why.wrong-platform"
+    assert refusal.message.render("ja") == "X の URL です。Facebook のアカウントの URL を入力してください。"
+    assert str(refusal) == "This URL is on X, not Facebook: give the account's URL on Facebook."
+    with pytest.raises(UnrecognisedAccount) as raised:
+        with_user_id(parse_account("https://example.jp/ageo"), "no good")
+    assert raised.value.message.render("ja").startswith("その他のサービス")
+    assert "another platform" in str(raised.value)
+
+
+@pytest.mark.parametrize("value", NOT_ACCOUNTS)
+def test_every_refusal_speaks_both_languages(value: str) -> None:
+    with pytest.raises(UnrecognisedAccount) as raised:
+        parse_account(value)
+    assert not foreign_words(raised.value.message.render("ja"), value)
+    assert str(raised.value).isascii()
+
+
+@pytest.fixture(scope="module")
+async def agency(client: httpx.AsyncClient, platform_token: str) -> dict[str, Any]:
+    return await create_tenant(client, bearer(platform_token))
+
+
+REFUSALS = [
+    ("https://x.com/home", {}, "/url"),
+    ("https://x.com/Ageo_City", {"platform": "facebook"}, "/url"),
+    ("https://x.com/Ageo_City", {"platform": "other"}, "/url"),
+    ("https://www.city.ageo.lg.jp/", {"platform": "x"}, "/url"),
+    ("kochi_koho", {}, "/url"),
+    ("Ageo_City_123456", {"platform": "x"}, "/url"),
+    ("@ab", {"platform": "youtube"}, "/url"),
+    ("ageo", {"platform": "other"}, "/url"),
+    ("https://youtu.be/dQw4w9WgXcQ", {}, "/url"),
+    ("https://help.x.com/ja", {}, "/url"),
+    ("javascript:alert(1)", {}, "/url"),
+    ("https://example.jp/%ff", {}, "/url"),
+    ("https://x.com/Ageo_City", {"platform_user_id": "not-a-number"}, "/platform_user_id"),
+    ("https://www.city.ageo.lg.jp/", {"platform_user_id": "no good"}, "/platform_user_id"),
+]
+
+
+def english_reason(value: str, extra: dict[str, Any]) -> str:
+    """What the English detail should say: `str()` of the refusal (the catalog's English)."""
+    with pytest.raises(UnrecognisedAccount) as raised:
+        ref = parse_account(value, extra.get("platform"))
+        if "platform_user_id" in extra:
+            with_user_id(ref, extra["platform_user_id"])
+    return f"Not recognisable as an account URL or handle: {raised.value}"
+
+
+@pytest.mark.parametrize(("value", "extra", "pointer"), REFUSALS)
+async def test_registering_says_why_in_the_callers_language(
+    client: httpx.AsyncClient,
+    platform: dict[str, str],
+    agency: dict[str, Any],
+    value: str,
+    extra: dict[str, Any],
+    pointer: str,
+) -> None:
+    body = {"unit_id": str(uuid.uuid4()), "url": value, "display_name": "広報", "operating_body": "direct", **extra}
+    details = {}
+    for lang in ("ja", "en"):
+        response = await client.post(
+            f"/v1/tenants/{agency['id']}/accounts", json=body, headers={**platform, "Accept-Language": lang}
+        )
+        problem = assert_problem(response, 422, "validation-error")
+        [error] = problem["errors"]
+        assert (error["pointer"], error["code"]) == (pointer, "unrecognised_account")
+        details[lang] = error["detail"]
+    assert details["ja"].startswith("公式アカウントの URL またはハンドルとして認識できません：")
+    assert not foreign_words(details["ja"], value, *extra.values()), details["ja"]
+    assert details["en"].isascii(), details["en"]
+    assert details["en"] == english_reason(value, extra)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"url": "https://x.com/home"},
+        {"url": "https://x.com/Ageo_City", "platform": "instagram"},
+        {"url": "https://x.com/Ageo_City", "platform": "other"},
+        {"url": "kochi_koho"},
+        {"url": "https://youtu.be/dQw4w9WgXcQ"},
+        {"handle": "Ageo_City_123456", "platform": "x"},
+        {"handle": "ageo", "platform": "other"},
+    ],
+)
+async def test_verifying_says_why_in_the_callers_language(client: httpx.AsyncClient, params: dict[str, str]) -> None:
+    details = {}
+    for lang in ("ja", "en"):
+        response = await client.get("/v1/public/verify", params=params, headers={"Accept-Language": lang})
+        [error] = assert_problem(response, 422, "validation-error")["errors"]
+        assert (error["parameter"], error["code"]) == ("url" if "url" in params else "handle", "unrecognised_account")
+        details[lang] = error["detail"]
+    assert not foreign_words(details["ja"], *params.values()), details["ja"]
+    assert details["en"].isascii(), details["en"]
+    with pytest.raises(UnrecognisedAccount) as raised:
+        parse_account(params.get("url") or params["handle"], params.get("platform"))  # type: ignore[arg-type]
+    assert details["en"] == f"Not recognisable as an account URL or handle: {raised.value}"

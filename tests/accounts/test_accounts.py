@@ -20,6 +20,7 @@ from tests.support import (
     staff,
     x_handle,
 )
+from tests.support.posts import attest_all, plain_post
 
 
 @pytest.fixture(scope="module")
@@ -229,10 +230,8 @@ async def test_an_illegal_transition_is_a_409_naming_what_is_allowed(client: htt
     assert problem["status"] == 409
     assert problem["allowed_actions"] == ["submit"]
     assert_problem(await client.post(f"{base}/resume", headers=ehime.admin.headers), 409, "conflict")
-    post = await client.post(
-        f"{base}/posts", json={"posted_at": "2026-04-01T10:00:00+09:00"}, headers=ehime.admin.headers
-    )
-    assert assert_problem(post, 409, "conflict")["reason"] == "illegal-transition"
+    post = await client.post(ehime.url("/posts"), json=plain_post(ehime, draft["id"]), headers=ehime.admin.headers)
+    assert assert_problem(post, 409, "conflict")["reason"] == "post-account-not-in-service"
 
     active = await open_account(client, ehime)
     base = ehime.url(f"/accounts/{active['id']}")
@@ -286,7 +285,9 @@ async def test_documents_are_checked_item_by_item(client: httpx.AsyncClient, ehi
     assert_problem(bad_kind, 422, "validation-error")
 
 
-async def test_posts_from_operators_and_agency_systems_feed_last_post(client: httpx.AsyncClient, ehime: Agency) -> None:
+async def test_an_agency_system_drafts_and_records_posts_that_feed_last_post(
+    client: httpx.AsyncClient, ehime: Agency
+) -> None:
     account = await open_account(client, ehime)
     token = await client.post(
         ehime.url("/api-tokens"),
@@ -295,25 +296,25 @@ async def test_posts_from_operators_and_agency_systems_feed_last_post(client: ht
     )
     assert token.status_code == 201, token.text
     system = bearer(token.json()["secret"])
-    posts = ehime.url(f"/accounts/{account['id']}/posts")
-    pushed = await client.post(
-        posts,
-        json={
-            "posted_at": "2026-04-02T12:00:00+09:00",
-            "url": "https://x.com/a/status/1",
-            "approved_by": "広報広聴課長",
-        },
+    drafted = await client.post(ehime.url("/posts"), json=plain_post(ehime, account["id"]), headers=system)
+    assert drafted.status_code == 201, drafted.text
+    assert drafted.json()["source"] == "system"
+    post = ehime.url(f"/posts/{drafted.json()['id']}")
+    submitted = await client.post(f"{post}/submit", json=attest_all(ehime), headers=system)
+    assert submitted.json()["awaiting"] == "check", submitted.text  # a system's word is no check
+    assert (await client.post(f"{post}/checks", json=attest_all(ehime), headers=system)).status_code == 403
+    assert (await client.post(f"{post}/approve", json={}, headers=system)).status_code == 403  # not posts:decide
+    checked = await client.post(f"{post}/checks", json=attest_all(ehime), headers=ehime.admin.headers)
+    assert checked.json()["awaiting"] == "approval", checked.text
+    assert (await client.post(f"{post}/approve", json={}, headers=ehime.admin.headers)).status_code == 200
+    published = await client.post(
+        f"{post}/publish",
+        json={"url": "https://x.com/a/status/1", "published_at": "2026-04-01T08:45:00+09:00"},
         headers=system,
     )
-    assert pushed.status_code == 201, pushed.text
-    assert pushed.json()["source"] == "system"
-    older = await client.post(posts, json={"posted_at": "2026-04-01T08:00:00+09:00"}, headers=ehime.admin.headers)
-    assert older.json()["source"] == "operator"
+    assert published.status_code == 200, published.text
     read = (await client.get(ehime.url(f"/accounts/{account['id']}"), headers=system)).json()
-    assert read["last_post_at"] == "2026-04-02T03:00:00Z"
-    listed = (await client.get(posts, headers=ehime.admin.headers)).json()["items"]
-    # Newest record first.
-    assert [p["posted_at"] for p in listed] == ["2026-03-31T23:00:00Z", "2026-04-02T03:00:00Z"]
+    assert read["last_post_at"] == "2026-03-31T23:45:00Z"
 
 
 async def test_unit_heads_and_operators_act_only_on_their_own(

@@ -31,6 +31,7 @@ from tests.support import (
     settle,
     staff,
 )
+from tests.support.posts import plain_post
 
 EHIME_CLAUSES: dict[str, Any] = {
     "security_policy_compliance": {"stated": True, "article": "第8条"},
@@ -193,13 +194,13 @@ async def test_a_contractor_sees_and_acts_on_its_agreements_accounts_only(
     assert [a["id"] for a in listed["items"]] == [ours["id"]]
     assert (await get(client, ehime, f"/accounts/{ours['id']}", h))["id"] == ours["id"]
     assert_problem(await client.get(ehime.url(f"/accounts/{other['id']}"), headers=h), 404, "not-found")
-    assert_problem(await client.get(ehime.url(f"/accounts/{other['id']}/posts"), headers=h), 404, "not-found")
-    posted = await client.post(ehime.url(f"/accounts/{ours['id']}/posts"), headers=h,
-                               json={"posted_at": "2026-04-01T09:00:00+09:00"})  # fmt: skip
+    posted = await client.post(ehime.url("/posts"), headers=h, json=plain_post(ehime, ours["id"]))
     assert posted.status_code == 201, posted.text
-    refused = await client.post(ehime.url(f"/accounts/{other['id']}/posts"), headers=h,
-                                json={"posted_at": "2026-04-01T09:00:00+09:00"})  # fmt: skip
+    assert [p["id"] for p in (await get(client, ehime, "/posts", h))["items"]] == [posted.json()["id"]]
+    refused = await client.post(ehime.url("/posts"), headers=h, json=plain_post(ehime, other["id"]))
     assert_problem(refused, 404, "not-found")
+    theirs = await client.post(ehime.url("/posts"), headers=ehime.admin.headers, json=plain_post(ehime, other["id"]))
+    assert_problem(await client.get(ehime.url(f"/posts/{theirs.json()['id']}"), headers=h), 404, "not-found")
     assert [a["id"] for a in (await get(client, ehime, "/agreements", h))["items"]] == [agreement["id"]]
     assert_problem(await client.get(ehime.url(f"/agreements/{elsewhere['id']}"), headers=h), 404, "not-found")
     ids = await get(client, ehime, f"/agreements/{agreement['id']}/login-ids", h)

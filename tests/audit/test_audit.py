@@ -174,11 +174,12 @@ async def test_platform_events_stay_on_the_platform_trail(
 NOT_AUDITED = {
     "refreshSession": "only advances the session's token chain; a refused reuse is audited",
     "checkAccountPassword": "checks a candidate password and keeps nothing, by design",
+    "checkPostContent": "runs a post's checks on a body and keeps nothing, by design",
 }
 
 
 async def _register_fixtures(
-    client: httpx.AsyncClient, tenant: dict[str, Any], admin: Any, unit: dict[str, Any]
+    client: httpx.AsyncClient, tenant: dict[str, Any], admin: Any, unit: dict[str, Any], platform: dict[str, str]
 ) -> dict[str, Any]:
     """Accounts and applications in each state the register's write operations start from."""
     from tests.support import (
@@ -216,6 +217,23 @@ async def _register_fixtures(
     )
     closing = await open_account(client, agency, unit=unit)
     await apply(client, agency, closing["id"], kind="closure", closure_reason="統合")  # a report: no approval
+    posting = await open_account(client, agency, unit=unit)
+
+    async def post(attest: list[str] | None = None) -> dict[str, Any]:
+        """A post of the platform's (so the administrator may decide on it), submitted with `attest`."""
+        body = {"account_id": posting["id"], "text": "お知らせ", "category": "events"}
+        made = await client.post(agency.url("/posts"), json=body, headers=platform)
+        assert made.status_code == 201, made.text
+        if attest is not None:
+            sent = await client.post(
+                agency.url(f"/posts/{made.json()['id']}/submit"), json={"attest": attest}, headers=platform
+            )
+            assert sent.status_code == 200, sent.text
+        return made.json()  # type: ignore[no-any-return]
+
+    ehime_attest = config["posting"]["prohibited_content"]["categories"]
+    posts = {"to_edit": await post(), "to_submit": await post(), "to_withdraw": await post(),
+             "to_approve": await post(ehime_attest), "to_reject": await post(ehime_attest)}  # fmt: skip
     closures = (await client.get(agency.url(f"/closures?account_id={closing['id']}"), headers=admin.headers)).json()
     to_close_now = await open_account(client, agency, unit=unit)
     declares = await open_account(client, agency, unit=unit)
@@ -225,6 +243,16 @@ async def _register_fixtures(
     rounds = (
         await client.get(agency.url(f"/continuation-declarations?account_id={declares['id']}"), headers=admin.headers)
     ).json()
+    oyama_attest = oyama["posting"]["prohibited_content"]["categories"]
+    posts["to_check"] = await post(oyama_attest)
+    for name in ("to_publish", "to_delete", "to_correct"):
+        posts[name] = await post(oyama_attest)
+        checked = await client.post(agency.url(f"/posts/{posts[name]['id']}/checks"), json={"attest": oyama_attest},
+                                    headers=admin.headers)  # fmt: skip
+        assert checked.json()["awaiting"] == "publication", checked.text
+    for name in ("to_delete", "to_correct"):
+        published = await client.post(agency.url(f"/posts/{posts[name]['id']}/publish"), json={}, headers=admin.headers)
+        assert published.status_code == 200, published.text
     incident = await client.post(
         agency.url("/incidents"), json={"kind": "flaming", "severity": "low", "title": "x"}, headers=admin.headers
     )
@@ -235,6 +263,9 @@ async def _register_fixtures(
     })  # fmt: skip
     assert agreement.status_code == 201, agreement.text
     return {
+        "posts": posts,
+        "oyama_attest": oyama_attest,
+        "unit": unit,
         "agreement": agreement.json(),
         "covered": covered,
         "incident": incident.json(),
@@ -276,8 +307,11 @@ async def test_every_write_endpoint_leaves_a_trace(
     ).json()["webhook"]
     delivery = await a_delivery(app, worker, tid)
     dead = await a_dead_letter(app, worker, tid)
-    register = await _register_fixtures(client, tenant, admin, unit)
+    register = await _register_fixtures(client, tenant, admin, unit, platform)
     acct, draft = register["active"], register["draft"]
+    posts, p = f"/v1/tenants/{tid}/posts", register["posts"]
+    # By the time the post calls run, createGuidelineVersion has put 愛媛県's rules in force again.
+    attest = ehime_document()["posting"]["prohibited_content"]["categories"]
     user_url = f"/v1/tenants/{tid}/users/{person.user['id']}"
     user_etag = (await client.get(user_url, headers=admin.headers)).headers["etag"]
     fresh = uuid.uuid4().hex[:8]
@@ -326,9 +360,20 @@ async def test_every_write_endpoint_leaves_a_trace(
         ),
         "suspendAccount": ("POST", f"/v1/tenants/{tid}/accounts/{acct['id']}/suspend", {"reason": "乗っ取りの疑い"}, admin.headers, "tenant"),
         "resumeAccount": ("POST", f"/v1/tenants/{tid}/accounts/{acct['id']}/resume", None, admin.headers, "tenant"),
-        "recordPost": (
-            "POST", f"/v1/tenants/{tid}/accounts/{acct['id']}/posts", {"posted_at": "2026-04-01T10:00:00+09:00"}, admin.headers, "tenant",
+        "createPost": ("POST", f"/v1/tenants/{tid}/posts", {"account_id": acct["id"], "text": "x", "category": "events"}, admin.headers, "tenant"),
+        "updatePost": ("PATCH", f"{posts}/{p['to_edit']['id']}", {"text": "y", "category": "events"}, {**admin.headers, "If-Match": '"1"'}, "tenant"),
+        "submitPost": ("POST", f"{posts}/{p['to_submit']['id']}/submit", {"attest": attest}, admin.headers, "tenant"),
+        "checkPost": ("POST", f"{posts}/{p['to_check']['id']}/checks", {"attest": attest}, admin.headers, "tenant"),
+        "approvePost": ("POST", f"{posts}/{p['to_approve']['id']}/approve", {}, admin.headers, "tenant"),
+        "rejectPost": ("POST", f"{posts}/{p['to_reject']['id']}/reject", {"reason": "日付の誤り"}, admin.headers, "tenant"),
+        "withdrawPost": ("POST", f"{posts}/{p['to_withdraw']['id']}/withdraw", {"reason": "中止"}, admin.headers, "tenant"),
+        "publishPost": ("POST", f"{posts}/{p['to_publish']['id']}/publish", {}, admin.headers, "tenant"),
+        "recordPostDeletion": ("POST", f"{posts}/{p['to_delete']['id']}/deletion", {}, admin.headers, "tenant"),
+        "correctPost": (
+            "POST", f"{posts}/{p['to_correct']['id']}/corrections",
+            {"account_id": p["to_correct"]["account_id"], "text": "訂正", "category": "events"}, admin.headers, "tenant",
         ),
+        "reviewPosts": ("POST", f"/v1/tenants/{tid}/post-reviews", {"unit_id": register["unit"]["id"]}, admin.headers, "tenant"),
         "createImpersonationWarning": (
             "POST", f"/v1/tenants/{tid}/impersonation-warnings", {"url": f"https://x.com/fake{fresh}"}, admin.headers, "tenant",
         ),

@@ -10,7 +10,8 @@ from typing import Any
 
 import httpx
 
-from tests.support import agency_from_preset, assert_problem, events, get, open_account, staff
+from tests.support import agency_from_preset, assert_problem, events, get, long_lived_admin, open_account, staff
+from tests.support.posts import published_post
 
 
 def pending_of(items: list[dict[str, Any]], account_id: str, kind: str) -> list[str]:
@@ -70,18 +71,18 @@ async def test_no_monitoring_reminders_where_it_is_irregular(
 
 
 async def test_an_account_silent_past_the_threshold_is_flagged_for_review(
-    client: httpx.AsyncClient, platform: dict[str, str], time: Any
+    client: httpx.AsyncClient, platform: dict[str, str], time: Any, db: Any, clock: Any
 ) -> None:
     oyama = await agency_from_preset(client, platform, "oyama-kosen")
     account = await open_account(client, oyama)
     deadlines = (await get(client, oyama, "/deadlines?state=pending&limit=200", platform))["items"]
     assert pending_of(deadlines, account["id"], "inactivity.check") == ["2026-09-28T00:00:00Z"]  # 180 days
-    posted = await client.post(
-        oyama.url(f"/accounts/{account['id']}/posts"),
-        json={"posted_at": "2026-05-01T12:00:00+09:00"},
-        headers=oyama.admin.headers,
-    )
-    assert posted.status_code == 201, posted.text
+    await long_lived_admin(oyama, db, clock)
+    await time.to("2026-05-01T04:00:00+00:00")
+    await published_post(
+        client, oyama, account["id"], author=oyama.admin.headers, approver=platform,
+        published_at="2026-05-01T12:00:00+09:00",
+    )  # fmt: skip
     deadlines = (await get(client, oyama, "/deadlines?state=pending&limit=200", platform))["items"]
     assert pending_of(deadlines, account["id"], "inactivity.check") == ["2026-10-28T00:00:00Z"]
 
@@ -96,9 +97,7 @@ async def test_an_account_silent_past_the_threshold_is_flagged_for_review(
     flagged = await get(client, oyama, "/accounts?needs_attention=true", platform)
     assert [a["id"] for a in flagged["items"]] == [account["id"]]
 
-    await client.post(
-        oyama.url(f"/accounts/{account['id']}/posts"), json={"posted_at": "2026-10-28T12:00:00+09:00"}, headers=platform
-    )
+    await published_post(client, oyama, account["id"], author=oyama.admin.headers, approver=platform)
     assert (await get(client, oyama, f"/accounts/{account['id']}", platform))["needs_attention"] is False
 
     mine = await agency_from_preset(client, platform, "mine-shakyo")  # no inactivity rule
