@@ -189,7 +189,7 @@ async def seed_posts(
                 INSERT INTO posts (id, tenant_id, account_id, author, author_id, source, by_contractor, state, awaiting,
                                    content, content_hash, planned_at, emergency, in_range, findings, blocking, attested,
                                    submitted_at, approved_at, approved_by, published_at, published_url, published_by,
-                                   reason, created_at, updated_at, version)
+                                   reason, created_at, updated_at, version, decision)
                 SELECT (lpad(to_hex((extract(epoch FROM c.at) * 1000)::bigint), 12, '0') || '7' || substr(c.h, 1, 3)
                         || '8' || substr(c.h, 4, 15))::uuid,
                        :t, c.account_id, c.name, c.user_id, 'operator', false,
@@ -208,7 +208,8 @@ async def seed_posts(
                        CASE WHEN k >= 16 THEN c.name END,
                        CASE WHEN k = 14 THEN '表現を見直してください' WHEN k = 15 THEN '催しが中止になったため' END,
                        c.at, c.at + CASE WHEN k >= 16 THEN interval '3 hours' ELSE interval '1 hour' END,
-                       CASE WHEN k < 12 OR k = 13 THEN 2 ELSE 4 END
+                       CASE WHEN k < 12 OR k = 13 THEN 2 ELSE 4 END,
+                       CASE WHEN k >= 16 THEN 'approved' END
                   FROM c
                 """
             ),

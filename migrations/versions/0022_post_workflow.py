@@ -26,8 +26,8 @@ AWAITING = "'check', 'agency_check', 'approval', 'publication', 'review'"
 # The hot read of posts (a queue of 50 among 100,000): one statement on the driver, no transaction
 # opened, the tenant set inside for row-level security, as koshiki_account_page does (0006, 0007).
 # `p_head_unit` / `p_operator` confine a queue to what the caller acts on: the accounts of the unit
-# they head and its children, the accounts they operate or manage. A custom plan each call: with
-# `awaiting` given the queue index serves, without it the tenant's.
+# they head and its children, the accounts they operate or manage. Two statements, each with its
+# generic plan cached: a queue (`awaiting` given) walks its index, the rest the tenant's.
 PAGE_SIGNATURE = "koshiki_post_page(uuid, uuid, integer, text, text, uuid, uuid, uuid, uuid, uuid)"
 PAGE = """
     CREATE FUNCTION koshiki_post_page(p_tenant uuid, p_after uuid, p_limit integer, p_state text, p_awaiting text,
@@ -36,27 +36,39 @@ PAGE = """
     BEGIN
       p_after := coalesce(p_after, '00000000-0000-0000-0000-000000000000'::uuid);
       PERFORM set_config('app.tenant_id', p_tenant::text, true);
-      RETURN QUERY
-        SELECT * FROM posts p
-         WHERE p.tenant_id = p_tenant AND p.id > p_after
-           AND (p_state IS NULL OR p.state = p_state)
-           AND (p_awaiting IS NULL OR p.awaiting = p_awaiting)
-           AND (p_account IS NULL OR p.account_id = p_account)
-           AND (p_author IS NULL OR p.author_id = p_author)
-           AND (p_unit IS NULL OR p.account_id IN (
-                 SELECT a.id FROM accounts a WHERE a.tenant_id = p_tenant AND a.unit_id = p_unit))
-           AND ((p_head_unit IS NULL AND p_operator IS NULL)
-                OR p.account_id IN (
-                     SELECT a.id FROM accounts a
-                      WHERE a.tenant_id = p_tenant
-                        AND (a.unit_id = p_head_unit
-                             OR a.unit_id IN (SELECT u.id FROM units u WHERE u.tenant_id = p_tenant AND u.parent_id = p_head_unit)
-                             OR a.operations_manager_id = p_operator
-                             OR a.id IN (SELECT o.account_id FROM account_operators o
-                                          WHERE o.tenant_id = p_tenant AND o.user_id = p_operator))))
-         ORDER BY p.id LIMIT p_limit;
+      IF p_awaiting IS NOT NULL THEN  -- a queue: the (tenant_id, awaiting, id) index, in id order
+        RETURN QUERY
+          SELECT * FROM posts p
+           WHERE p.tenant_id = p_tenant AND p.awaiting = p_awaiting AND p.id > p_after
+             AND (p_state IS NULL OR p.state = p_state)
+             AND (p_account IS NULL OR p.account_id = p_account)
+             AND (p_author IS NULL OR p.author_id = p_author)
+             AND (p_unit IS NULL OR p.account_id IN (
+                   SELECT a.id FROM accounts a WHERE a.tenant_id = p_tenant AND a.unit_id = p_unit))
+             AND ((p_head_unit IS NULL AND p_operator IS NULL) OR p.account_id IN ({reach}))
+           ORDER BY p.id LIMIT p_limit;
+      ELSE
+        RETURN QUERY
+          SELECT * FROM posts p
+           WHERE p.tenant_id = p_tenant AND p.id > p_after
+             AND (p_state IS NULL OR p.state = p_state)
+             AND (p_account IS NULL OR p.account_id = p_account)
+             AND (p_author IS NULL OR p.author_id = p_author)
+             AND (p_unit IS NULL OR p.account_id IN (
+                   SELECT a.id FROM accounts a WHERE a.tenant_id = p_tenant AND a.unit_id = p_unit))
+             AND ((p_head_unit IS NULL AND p_operator IS NULL) OR p.account_id IN ({reach}))
+           ORDER BY p.id LIMIT p_limit;
+      END IF;
     END $$
-"""
+""".format(
+    reach="""SELECT a.id FROM accounts a
+                     WHERE a.tenant_id = p_tenant
+                       AND (a.unit_id = p_head_unit
+                            OR a.unit_id IN (SELECT u.id FROM units u WHERE u.tenant_id = p_tenant AND u.parent_id = p_head_unit)
+                            OR a.operations_manager_id = p_operator
+                            OR a.id IN (SELECT o.account_id FROM account_operators o
+                                         WHERE o.tenant_id = p_tenant AND o.user_id = p_operator))"""
+)
 # What checking a draft needs, in one statement: the account (its platform, state, unit), whether the
 # caller operates it or heads its unit, the tenant's time zone, and which configuration version is
 # in force on `p_at`'s day there (its document is cached by version in the process).
@@ -147,7 +159,7 @@ def upgrade() -> None:
     op.execute("CREATE INDEX ix_posts_tenant ON posts (tenant_id, id)")
     op.execute("GRANT UPDATE ON posts TO koshiki_app")
     op.execute(PAGE)
-    op.execute(f"ALTER FUNCTION {PAGE_SIGNATURE} SET plan_cache_mode = force_custom_plan")
+    op.execute(f"ALTER FUNCTION {PAGE_SIGNATURE} SET plan_cache_mode = force_generic_plan")
     op.execute(CONTEXT)
     op.execute(DOCUMENT)
 

@@ -36,6 +36,15 @@ IN_SERVICE = frozenset({AccountStatus.ACTIVE, AccountStatus.SUSPENDED, AccountSt
 CONTINUING = frozenset({AccountStatus.ACTIVE, AccountStatus.SUSPENDED})
 
 
+class AccountOrigin(StrEnum):
+    """How the account came into the register (004 表7: consulted at opening or not)."""
+
+    APPLICATION = "application"  # an application approved here
+    IMPORT = "import"  # imported, its opening consultation on record elsewhere
+    IMPORT_WITHOUT_CONSULTATION = "import_without_consultation"  # imported: opened with none recorded
+    IMPORT_BEFORE_GUIDELINE = "import_before_guideline"  # imported: opened before the guideline existed
+
+
 class AttentionReason(StrEnum):
     """Why an account needs someone's attention; `needs_attention` holds while any reason does."""
 
@@ -76,6 +85,7 @@ class Account(Base):
     profile_links_register: Mapped[bool] = mapped_column(default=False)
     status: Mapped[AccountStatus] = state_column(AccountStatus, default=AccountStatus.DRAFT)
     opened_on: Mapped[dt.date | None] = mapped_column(Date)
+    origin: Mapped[AccountOrigin] = state_column(AccountOrigin, default=AccountOrigin.APPLICATION)
     closing_on: Mapped[dt.date | None] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     last_post_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

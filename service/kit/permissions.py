@@ -55,6 +55,9 @@ class Permission(StrEnum):
     MAIL_READ = "mail:read"
     WEBHOOKS_READ = "webhooks:read"
     WEBHOOKS_WRITE = "webhooks:write"
+    IMPORTS_WRITE = "imports:write"
+    COMPLIANCE_READ = "compliance:read"
+    TRAINING_WRITE = "training:write"
 
     @property
     def reads(self) -> bool:
@@ -178,6 +181,21 @@ MATRIX: dict[Permission, tuple[frozenset[Role], str, str]] = {
         _roles(P, GA, SY),
         "Webhook の宛先を登録・変更し、配信を再送する",
         "Manage webhook endpoints; replay deliveries",
+    ),
+    Permission.IMPORTS_WRITE: (
+        _roles(P, GA, SY),
+        "既存の台帳と記録（アカウント・投稿・モニタリング等）を取り込む",
+        "Import an existing register and its records (accounts, posts, monitoring…)",
+    ),
+    Permission.COMPLIANCE_READ: (
+        _roles(P, GA, AU, SY),
+        "遵守状況の報告（監査の表1〜18と指摘事項）を見る・保存する",
+        "Read and save the compliance report (the audit's tables 1-18 and findings)",
+    ),
+    Permission.TRAINING_WRITE: (
+        _roles(P, GA, OM),
+        "研修の実施を記録する",
+        "Record training sessions",
     ),
 }
 

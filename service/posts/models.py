@@ -33,6 +33,14 @@ class Awaiting(StrEnum):
     REVIEW = "review"  # published without the head's approval (range, emergency): to be reviewed
 
 
+class Decision(StrEnum):
+    """How a published post was decided (004 表13)."""
+
+    APPROVED = "approved"  # the sign-offs the rules asked for: the approver's, or the checkers' where none
+    PRE_APPROVED_RANGE = "pre_approved_range"  # within the range, by its checkers, reviewed afterwards
+    NONE = "none"  # no decision on record (imported history)
+
+
 class SignoffKind(StrEnum):
     CHECK = "check"
     APPROVAL = "approval"
@@ -72,6 +80,7 @@ class Post(Base):
     published_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     published_url: Mapped[str | None]
     published_by: Mapped[str | None]
+    decision: Mapped[Decision | None] = state_column(Decision, default=None)
     reason: Mapped[str | None]
     corrects_id: Mapped[uuid.UUID | None]
     corrected_by_id: Mapped[uuid.UUID | None]

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, func, select, text, update
 
 from service.accounts.models import Account
 from service.kit.db import Database
@@ -209,3 +209,41 @@ async def guideline_document(db: Database, tenant_id: uuid.UUID, version: int) -
     rows = await db.fetch(_DOCUMENT, tenant_id, version)
     document: dict[str, Any] = json.loads(rows[0]["document"])
     return document
+
+
+# A file's published posts at once (an import): one statement per chunk, each row skipped when
+# the account already has a post published at that moment with that URL (its natural key).
+_INSERT_PUBLISHED = text(
+    """
+    INSERT INTO posts (id, tenant_id, account_id, author, source, state, content, content_hash, published_at,
+                       published_url, published_by, decision, in_range, created_at, updated_at)
+    SELECT r.id, :tenant, r.account_id, :author, 'system', 'published',
+           CASE WHEN r.body = '' THEN '{}'::jsonb ELSE jsonb_build_object('text', r.body) END, '',
+           r.published_at, r.url, :author, r.decision, r.decision = 'pre_approved_range', :now, :now
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:accounts AS uuid[]), CAST(:published AS timestamptz[]),
+                  CAST(:urls AS text[]), CAST(:decisions AS text[]), CAST(:bodies AS text[]))
+           AS r(id, account_id, published_at, url, decision, body)
+     WHERE NOT EXISTS (SELECT 1 FROM posts p
+                        WHERE p.tenant_id = :tenant AND p.account_id = r.account_id
+                          AND p.published_at = r.published_at AND p.published_url IS NOT DISTINCT FROM r.url)
+    """
+)
+IMPORT_CHUNK = 20_000
+
+
+async def insert_published(
+    session: Any, tenant_id: uuid.UUID, rows: list[tuple[uuid.UUID, uuid.UUID, dt.datetime, str | None, str, str]],
+    author: str, now: dt.datetime,
+) -> int:  # fmt: skip
+    """Insert published posts (id, account, published_at, url, decision, text) not there yet; how many were."""
+    added = 0
+    for start in range(0, len(rows), IMPORT_CHUNK):
+        chunk = rows[start : start + IMPORT_CHUNK]
+        ids, accounts, published, urls, decisions, bodies = (list(column) for column in zip(*chunk, strict=True))
+        result = await session.execute(
+            _INSERT_PUBLISHED,
+            {"tenant": tenant_id, "author": author, "now": now, "ids": ids, "accounts": accounts,
+             "published": published, "urls": urls, "decisions": decisions, "bodies": bodies},
+        )  # fmt: skip
+        added += result.rowcount
+    return added

@@ -64,10 +64,15 @@ def post_read(
 ) -> PostRead:
     """The post as the API shows it, from its fields (`service.view_of`, or a row of the hot list)."""
     return PostRead(
-        **{name: fields[name] for name in service.VIEW_FIELDS if name not in {"state", "awaiting", "approver_roles"}},
+        **{
+            name: fields[name]
+            for name in service.VIEW_FIELDS
+            if name not in {"state", "awaiting", "approver_roles", "decision"}
+        },
         state=str(fields["state"]),  # type: ignore[arg-type]
         awaiting=str(fields["awaiting"]) if fields["awaiting"] else None,  # type: ignore[arg-type]
         approver_roles=list(fields["approver_roles"]),
+        decision=str(fields["decision"]) if fields["decision"] else None,  # type: ignore[arg-type]
         content=fields["content"],
         findings=[checks.render(f, lang) for f in fields["findings"]],
         signoffs=[

@@ -217,6 +217,12 @@ class PostRead(msgspec.Struct):
     published_at: dt.datetime | None
     published_url: str | None
     published_by: str | None
+    decision: Annotated[
+        Literal["approved", "pre_approved_range", "none"] | None,
+        Meta(
+            description="How the published post was decided: the sign-offs the rules asked, the range, none recorded."
+        ),
+    ]
     deleted_at: dt.datetime | None
     reason: Annotated[str | None, Meta(description="Why it was rejected or withdrawn.")]
     corrects_id: uuid.UUID | None

@@ -51,7 +51,7 @@ from service.kit.ids import uuid7
 from service.kit.permissions import TENANT_WIDE, Permission, Role
 from service.posts import checks
 from service.posts import repository as posts_repository
-from service.posts.models import Awaiting, Post, PostDeadline, PostReview, PostState, Signoff, SignoffKind
+from service.posts.models import Awaiting, Decision, Post, PostDeadline, PostReview, PostState, Signoff, SignoffKind
 from service.posts.repository import PostsRepository, ReviewsRepository, SignoffsRepository
 from service.posts.schemas import PostContent, PostCreate, Publication
 from service.tenants.service import get_unit, tenant_of
@@ -483,6 +483,7 @@ async def publish(ctx: Ctx, post: Post, account: Account, data: Publication) -> 
     _refuse_blocking(found)
     emergency = any(f.code == "emergency_out_of_hours" for f in found)
     post.state, post.published_at, post.published_url = PostState.PUBLISHED, published_at, data.url
+    post.decision = Decision.PRE_APPROVED_RANGE if post.in_range else Decision.APPROVED
     post.published_by, post.updated_at = ctx.principal.label, now
     post.awaiting = Awaiting.REVIEW if (post.in_range or emergency) else None
     await _cancel_overdue(ctx.session, post, now)
@@ -741,7 +742,7 @@ def _view_of_row(row: Any) -> dict[str, Any]:
 VIEW_FIELDS = (
     "id", "account_id", "state", "awaiting", "blocking", "checkers_required", "approver_roles", "in_range",
     "by_contractor", "author", "source", "submitted_at", "approved_at", "approved_by", "published_at",
-    "published_url", "published_by", "deleted_at", "reason", "corrects_id", "corrected_by_id", "review_id",
+    "published_url", "published_by", "decision", "deleted_at", "reason", "corrects_id", "corrected_by_id", "review_id",
     "created_at", "updated_at", "version",
 )  # fmt: skip
 
@@ -807,3 +808,21 @@ async def check_content(
         while len(_CHECKED) > _CHECKED_KEPT:
             _CHECKED.popitem(last=False)
     return known
+
+
+# ---- history brought in (imports) --------------------------------------------------------------------
+
+
+async def record_published(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    rows: list[tuple[uuid.UUID, dt.datetime, str | None, Decision, str]],
+    author: str,
+    now: dt.datetime,
+) -> int:
+    """Posts an agency published before Koshiki, as its records have them (account, time, URL, how
+    the post was decided, its text), set-based; one already recorded (the same account, time and
+    URL) is left as it is. How many were new. The accounts' last post is the caller's to keep."""
+    unique = {(account_id, at, url): (decision, body) for account_id, at, url, decision, body in rows}
+    prepared = [(uuid7(), a, at, url, str(d), body) for (a, at, url), (d, body) in unique.items()]
+    return await posts_repository.insert_published(session, tenant_id, prepared, author, now)
