@@ -33,9 +33,7 @@ def upgrade() -> None:
          WHERE state = 'published'
         """
     )
-    op.execute(
-        "ALTER TABLE posts ADD CONSTRAINT posts_decided CHECK (state <> 'published' OR decision IS NOT NULL)"
-    )
+    op.execute("ALTER TABLE posts ADD CONSTRAINT posts_decided CHECK (state <> 'published' OR decision IS NOT NULL)")
 
 
 def downgrade() -> None:
