@@ -126,7 +126,7 @@ async def submit(ctx: Ctx, application: Application) -> Application:
     session = ctx.session
     version, config = await guidelines.in_force_today(session, application.tenant_id, ctx.clock)
     now = ctx.now()
-    automatic = not needs_approval(config, application.kind)
+    automatic = not needs_approval(config, application.kind) or await _decides_itself(ctx, account, config, application)
     if application.kind == K.NEW:
         # Nothing to wait for: refuse now, while the account is still a draft, if rules are unmet.
         if automatic and (unmet := await accounts.unmet_opening_rules(session, account, config)):
@@ -137,16 +137,48 @@ async def submit(ctx: Ctx, application: Application) -> Application:
     approver = ((config or {}).get("opening", {}).get("application") or {}).get("approver_role")
     await _event(session, application, account, "application.submitted", now, approver_role=approver)
     if automatic:
-        await _carry_out(ctx, application, account, version, config)
+        await _carry_out(ctx, application, account, version, config, automatic=True)
     return application
 
 
 def needs_approval(config: dict[str, Any] | None, kind: ApplicationKind) -> bool:
-    """Without a configuration every application waits for a decision: the safe reading."""
+    """Without a configuration every application waits for a decision: the safe reading. A closure
+    the configuration does not put under the application's approval is still decided by the roles
+    it names (`closure.decided_by`): it waits for one of them, unless one of them submits it."""
     rule = (config or {}).get("opening", {}).get("application")
     if rule is None:
         return True
-    return bool(rule["required"]) and kind in rule["kinds"]
+    if bool(rule["required"]) and kind in rule["kinds"]:
+        return True
+    return kind == K.CLOSURE and bool(_closure_deciders(config))
+
+
+def _closure_deciders(config: dict[str, Any] | None) -> list[str]:
+    return list((config or {}).get("closure", {}).get("decided_by") or [])
+
+
+def deciders(config: dict[str, Any] | None, kind: ApplicationKind) -> list[str]:
+    """Who decides an application of this kind: the application's approver where the configuration
+    puts the kind under approval (小山高専: the 統括管理者, closures included), else for a closure the
+    roles that decide one (北海道教育委員会: the 所属長); a general administrator always may."""
+    rule = (config or {}).get("opening", {}).get("application") or {}
+    if kind == K.CLOSURE and not (rule.get("required") and kind in rule.get("kinds", [])):
+        return _closure_deciders(config)
+    approver = rule.get("approver_role")
+    return [approver] if approver else []
+
+
+async def _decides_itself(ctx: Ctx, account: Account, config: dict[str, Any] | None, application: Application) -> bool:
+    """A closure submitted by one who decides closures (under no separate approval) is decided by
+    that submission."""
+    rule = (config or {}).get("opening", {}).get("application") or {}
+    if application.kind != K.CLOSURE or (rule.get("required") and application.kind in rule.get("kinds", [])):
+        return False
+    try:
+        await _require_approver(ctx, account, config, application.kind)
+    except ProblemError:
+        return False
+    return True
 
 
 async def withdraw(ctx: Ctx, application: Application) -> Application:
@@ -164,16 +196,17 @@ async def withdraw(ctx: Ctx, application: Application) -> Application:
     return application
 
 
-async def _require_approver(ctx: Ctx, account: Account, config: dict[str, Any] | None) -> None:
-    """The configuration's approver decides (a unit head for their own units); a general
+async def _require_approver(ctx: Ctx, account: Account, config: dict[str, Any] | None, kind: ApplicationKind) -> None:
+    """The configuration's decider decides (a unit head for their own units); a general
     administrator always may."""
-    approver = (config or {}).get("opening", {}).get("application", {}).get("approver_role")
+    roles = deciders(config, kind)
+    named = ", ".join(roles) or "general_administrator"
     await ctx.access.require_role(
-        [Role.UNIT_HEAD] if approver == "unit_head" else [],
+        [Role(r) for r in roles],
         on=account,
         reason="not-the-approver",
-        message=Msg("detail.not-the-approver", {"approver": approver or "general_administrator"}),
-        extensions={"approver_role": approver or "general_administrator"},
+        message=Msg("detail.not-the-approver", {"approver": named}),
+        extensions={"approver_role": roles[0] if roles else "general_administrator"},
     )
 
 
@@ -182,13 +215,19 @@ async def approve(ctx: Ctx, application: Application) -> Application:
         raise _wrong_state(application, "approve")
     account = await accounts.get(ctx, application.account_id, lock=True)
     version, config = await guidelines.in_force_today(ctx.session, application.tenant_id, ctx.clock)
-    await _require_approver(ctx, account, config)
+    await _require_approver(ctx, account, config, application.kind)
     await _carry_out(ctx, application, account, version, config)
     return application
 
 
 async def _carry_out(
-    ctx: Ctx, application: Application, account: Account, version: int | None, config: dict[str, Any] | None
+    ctx: Ctx,
+    application: Application,
+    account: Account,
+    version: int | None,
+    config: dict[str, Any] | None,
+    *,
+    automatic: bool = False,
 ) -> None:
     """Do what an approved application asks, after checking the rules that guard it."""
     session, now, principal = ctx.session, ctx.now(), ctx.principal
@@ -220,7 +259,7 @@ async def _carry_out(
         account,
         "application.approved",
         now,
-        automatic=not needs_approval(config, application.kind),
+        automatic=automatic,
     )
 
 
@@ -230,7 +269,7 @@ async def reject(ctx: Ctx, application: Application, reason: str) -> Application
     account = await accounts.get(ctx, application.account_id, lock=True)
     session, principal, now = ctx.session, ctx.principal, ctx.now()
     _, config = await guidelines.in_force_today(session, application.tenant_id, ctx.clock)
-    await _require_approver(ctx, account, config)
+    await _require_approver(ctx, account, config, application.kind)
     if application.kind == K.NEW:
         await accounts.transition(session, account, "reject", now, reason=reason)
     application.state, application.decision_reason = S.REJECTED, reason

@@ -41,7 +41,10 @@ async def incident_read(session: AsyncSession, incident: Incident, clock: Clock)
         reported_at=incident.reported_at,
         resolved_at=incident.resolved_at,
         resolution=incident.resolution,
-        to_notify=service.to_notify(incident, config or {}, entries) if incident.state == "open" else [],
+        to_notify=service.to_notify(incident, config or {}, entries) if incident.state == "open" else [],  # type: ignore[arg-type]
+        to_notify_if_needed=service.advisable(incident, config or {}, entries) if incident.state == "open" else [],  # type: ignore[arg-type]
+        procedure=service.procedure(config or {}, incident.kind) is not None,
+        actions=(service.procedure(config or {}, incident.kind) or {}).get("actions", []),
         timeline=[msgspec.convert(e, EntryRead, from_attributes=True) for e in entries],
         version=incident.version,
     )

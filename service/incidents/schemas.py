@@ -11,6 +11,7 @@ from service.incidents.models import IncidentState
 
 Kind = Literal["flaming", "impersonation", "takeover", "unauthorised_access", "other"]
 Severity = Literal["low", "medium", "high", "critical"]
+Action = Literal["removal_request", "site_announcement", "correct_and_apologise", "remove_offending_posts"]
 Party = Literal[
     "unit_head", "general_administrator", "pr_division", "information_security_division", "police",
     "platform_operator", "press",
@@ -71,6 +72,15 @@ class IncidentRead(msgspec.Struct):
     reported_at: dt.datetime
     resolved_at: dt.datetime | None
     resolution: str | None
-    to_notify: Annotated[list[str], Meta(description="Who the tenant's rules say must be told, and has not been yet.")]
+    to_notify: Annotated[
+        list[Party], Meta(description="Who the tenant's rules say must be told, in their order, and has not been yet.")
+    ]
+    to_notify_if_needed: Annotated[
+        list[Party], Meta(description="Who to tell where the situation calls for it (e.g. the press), not yet told.")
+    ]
+    procedure: Annotated[bool, Meta(description="Whether the tenant's rules give a procedure for this kind.")]
+    actions: Annotated[
+        list[Action], Meta(description="What the procedure asks besides telling people (e.g. a removal request).")
+    ]
     timeline: list[EntryRead]
     version: int

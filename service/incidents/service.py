@@ -43,24 +43,53 @@ async def entries_of(session: AsyncSession, incident: Incident) -> list[Incident
     return await IncidentsRepository(session, incident.tenant_id).entries(incident)
 
 
-def to_notify(incident: Incident, config: dict[str, Any], entries: list[IncidentEntry]) -> list[str]:
+def procedure(config: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """The tenant's procedure for a kind of incident (`/incidents/procedures`), if it has one."""
+    for rule in config.get("incidents", {}).get("procedures", []):
+        if rule.get("kind") == kind:
+            found: dict[str, Any] = rule
+            return found
+    return None
+
+
+def must_tell(incident: Incident, config: dict[str, Any]) -> list[str]:
+    """Who must be told, in the order the rules give (the unit head first where they say so): the
+    kind's procedure, and those to tell of a crime when one is suspected. A tenant that names
+    procedures but none for this kind asks its general administrators; a configuration of the older
+    shape (one list for every kind) is read as it is."""
     rules = config.get("incidents", {})
-    required = list(rules.get("report_to", []))
+    rule = procedure(config, incident.kind)
+    if rule is not None:
+        required = list(rule.get("report_to", []))
+        if incident.crime:
+            required += [p for p in rule.get("report_if_crime", []) if p not in required]
+    elif "procedures" in rules:
+        required = ["unit_head", "general_administrator"] if incident.account_id else ["general_administrator"]
+    else:
+        required = list(rules.get("report_to", []))
     if incident.crime and rules.get("police_for_crimes") and "police" not in required:
         required.append("police")
+    return required
+
+
+def to_notify(incident: Incident, config: dict[str, Any], entries: list[IncidentEntry]) -> list[str]:
+    """Who must be told and has not been yet (a "notified" entry names them)."""
     told = {e.notified for e in entries if e.kind == "notified"}
-    return [party for party in required if party not in told]
+    return [party for party in must_tell(incident, config) if party not in told]
+
+
+def advisable(incident: Incident, config: dict[str, Any], entries: list[IncidentEntry]) -> list[str]:
+    """Who to tell where the situation calls for it (the press, for an impersonation that spreads)."""
+    rule = procedure(config, incident.kind) or {}
+    told = {e.notified for e in entries if e.kind == "notified"}
+    return [party for party in rule.get("report_if_needed", []) if party not in told]
 
 
 async def report(ctx: Ctx, data: IncidentCreate) -> Incident:
     session, tenant_id = ctx.session, ctx.tenant_id
     _, config = await guidelines.in_force_today(session, tenant_id, ctx.clock)
+    # Every kind can be recorded; the configuration says which have a procedure (`procedure`).
     rules = (config or {}).get("incidents", {})
-    if rules and data.kind not in rules.get("kinds", []):
-        handled = ", ".join(rules.get("kinds", []))
-        raise validation_failed(
-            [FieldError(Msg("incident.kind-not-handled", {"kinds": handled}), "not_handled", "/kind")]
-        )
     account = None
     if data.account_id is not None:
         account = await accounts.get(ctx, data.account_id, lock=True, permission=Permission.ACCOUNTS_WRITE)
@@ -85,7 +114,8 @@ async def report(ctx: Ctx, data: IncidentCreate) -> Incident:
     )
     publish = data.publish_warning
     if publish is None:
-        publish = bool(rules.get("impersonation_announced_on_site")) and data.kind == "impersonation"
+        announced = "site_announcement" in (procedure(config or {}, data.kind) or {}).get("actions", [])
+        publish = data.kind == "impersonation" and (announced or bool(rules.get("impersonation_announced_on_site")))
     if publish:
         if data.kind != "impersonation" or not data.fake_url:
             raise validation_failed([FieldError(Msg("incident.warning-needs-fake"), "required", "/fake_url")])
@@ -97,7 +127,7 @@ async def report(ctx: Ctx, data: IncidentCreate) -> Incident:
     await session.flush()
     if data.kind == TAKEOVER and account is not None:
         await _contain_takeover(session, account, incident, now)
-    await _event(session, incident, "incident.reported", now)
+    await _event(session, incident, "incident.reported", now, must_tell=must_tell(incident, config or {}))
     return incident
 
 
@@ -156,7 +186,9 @@ async def resolve(ctx: Ctx, incident: Incident, resolution: str) -> None:
     await _event(ctx.session, incident, "incident.resolved", now)
 
 
-async def _event(session: AsyncSession, incident: Incident, kind: str, now: dt.datetime) -> None:
+async def _event(
+    session: AsyncSession, incident: Incident, kind: str, now: dt.datetime, must_tell: list[str] | None = None
+) -> None:
     label = incident.title
     if incident.account_id is not None:
         account = await accounts.get_account(session, incident.tenant_id, incident.account_id)
@@ -172,6 +204,7 @@ async def _event(session: AsyncSession, incident: Incident, kind: str, now: dt.d
             "severity": incident.severity,
             "account_id": str(incident.account_id) if incident.account_id else "",
             "subject_label": label,
+            "must_tell": must_tell or [],
         },
         now=now,
     )

@@ -255,3 +255,56 @@ async def test_announcements_name_a_real_point(
         404,
         "not-found",
     )
+
+
+async def test_a_closure_waits_for_the_role_that_decides_it(
+    client: httpx.AsyncClient, platform: dict[str, str]
+) -> None:
+    """北海道教育委員会 (3(8)): the 所属長 decides a closure. An operator's closure application waits for
+    them (it was carried out at once, recorded as decided by the operator); the head's own is decided
+    by its submission. 小山高専 puts closures under the 統括管理者's approval: a unit head's waits."""
+    hokkaido = await agency_from_preset(client, platform, "hokkaido-boe")
+    unit = hokkaido.unit()
+    head = await staff(client, platform, hokkaido.id, ["unit_head"], unit_id=unit["id"])
+    operator = await staff(client, platform, hokkaido.id, ["operator"])
+    account = await open_account(client, hokkaido, operator_ids=[operator.user["id"], hokkaido.admin.user["id"]])
+    body = {"kind": "closure", "account_id": account["id"], "applicant_title": "主事", "closure_reason": "統合"}
+    drafted = await client.post(hokkaido.url("/applications"), json=body, headers=operator.headers)
+    assert drafted.status_code == 201, drafted.text
+    base = hokkaido.url(f"/applications/{drafted.json()['id']}")
+    submitted = await client.post(f"{base}/submit", headers=operator.headers)
+    assert submitted.json()["state"] == "submitted", submitted.text
+    assert (await get(client, hokkaido, "/closures", platform))["items"] == []
+    assert_problem(await client.post(f"{base}/approve", headers=operator.headers), 403, "forbidden")
+    elsewhere = await staff(client, platform, hokkaido.id, ["unit_head"], unit_id=hokkaido.unit(0)["id"])
+    refused = await client.post(f"{base}/approve", headers=elsewhere.headers)
+    assert assert_problem(refused, 403, "forbidden")["approver_role"] == "unit_head"
+    approved = await client.post(f"{base}/approve", headers=head.headers)
+    assert (approved.json()["state"], approved.json()["decided_by_label"]) == (
+        "approved",
+        f"user:{head.user['login_id']}",
+    ), approved.text
+    [closure] = (await get(client, hokkaido, "/closures", platform))["items"]
+    assert closure["account_id"] == account["id"]
+
+    other = await open_account(client, hokkaido, operator_ids=[operator.user["id"], hokkaido.admin.user["id"]])
+    own = await client.post(
+        hokkaido.url("/applications"), json={**body, "account_id": other["id"]}, headers=head.headers
+    )
+    decided = await client.post(hokkaido.url(f"/applications/{own.json()['id']}/submit"), headers=head.headers)
+    assert decided.json()["state"] == "approved", decided.text
+
+    oyama = await agency_from_preset(client, platform, "oyama-kosen")
+    oyama_head = await staff(client, platform, oyama.id, ["unit_head"], unit_id=oyama.unit()["id"])
+    theirs = await open_account(client, oyama)
+    applied = await client.post(
+        oyama.url("/applications"), json={**body, "account_id": theirs["id"]}, headers=oyama_head.headers
+    )
+    assert applied.status_code == 201, applied.text
+    waiting = await client.post(oyama.url(f"/applications/{applied.json()['id']}/submit"), headers=oyama_head.headers)
+    assert waiting.json()["state"] == "submitted", waiting.text
+    assert_problem(
+        await client.post(oyama.url(f"/applications/{applied.json()['id']}/approve"), headers=oyama_head.headers),
+        403,
+        "forbidden",
+    )
