@@ -44,6 +44,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.register
 	$(BIN)/python -m bench.renewals
 	$(BIN)/python -m bench.posts
+	$(BIN)/python -m bench.imports
+	$(BIN)/python -m bench.compliance
 
 lint: $(STAMP)
 	$(BIN)/ruff check service tests migrations bench

@@ -26,6 +26,7 @@ from service.applications.routes import ApplicationController
 from service.audit.routes import PlatformAuditController, TenantAuditController
 from service.bootstrap import bootstrap
 from service.closures.routes import ClosureController, ImmediateClosureController
+from service.compliance.routes import ComplianceController
 from service.config import Settings
 from service.deadletters.routes import DeadLetterController
 from service.deadlines.routes import DeadlineController
@@ -35,6 +36,7 @@ from service.health.routes import healthz, readyz
 from service.identity.passwords import Passwords
 from service.identity.routes import AuthController, jwks
 from service.identity.service import Identity
+from service.imports.routes import ImportController
 from service.incidents.routes import IncidentController
 from service.kit.auth import AuthenticationMiddleware
 from service.kit.clock import Clock, SystemClock
@@ -57,6 +59,7 @@ from service.scheduler import Scheduler
 from service.security.routes import PasswordChangeController, PasswordPolicyController
 from service.tenants.routes import TenantController, UnitController, provide_current_tenant
 from service.tokens.routes import ApiTokenController
+from service.training.routes import AcknowledgementController, TrainingSessionController
 from service.users.routes import MeController, UsersController
 from service.webhooks.routes import WebhookController, WebhookDeliveryController
 
@@ -97,9 +100,13 @@ ROUTES: list[ControllerRouterHandler] = [
     ReviewController,
     IncidentController,
     AgreementController,
+    AcknowledgementController,
+    TrainingSessionController,
     PostController,
     PostCheckController,
     PostReviewController,
+    ImportController,
+    ComplianceController,
     PublicRegisterController,
 ]
 
@@ -184,6 +191,11 @@ def _openapi() -> OpenAPIConfig:
                 name="Contractor agreements",
                 description="業務委託・指定管理: required clauses, covered accounts, login IDs, the end.",
             ),
+            Tag(
+                name="Acknowledgements and training",
+                description="Staff acknowledging the guideline version in force; training sessions held.",
+            ),
+            Tag(name="Imports", description="An agency's existing register and records brought in at once."),
             Tag(name="Public register", description="For anyone, no login: each agency's register, and verification."),
         ],
         use_handler_docstrings=True,

@@ -23,8 +23,10 @@ from service.agreements import tasks as agreements
 from service.applications import tasks as applications
 from service.audit import tasks as audit
 from service.closures import tasks as closures
+from service.compliance import tasks as compliance
 from service.deadlines import tasks as deadlines
 from service.events import tasks as events
+from service.imports import tasks as imports
 from service.incidents import tasks as incidents
 from service.kit.registry import Registry, install
 from service.monitoring import tasks as monitoring
@@ -32,6 +34,7 @@ from service.notifications import tasks as notifications
 from service.posts import tasks as posts
 from service.renewals import tasks as renewals
 from service.security import tasks as security
+from service.training import tasks as training
 from service.webhooks import tasks as webhooks
 
 DOMAINS: tuple[ModuleType, ...] = (
@@ -48,7 +51,10 @@ DOMAINS: tuple[ModuleType, ...] = (
     monitoring,
     incidents,
     agreements,
+    training,
     posts,
+    imports,
+    compliance,
 )
 
 

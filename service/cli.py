@@ -4,6 +4,7 @@
     koshiki run                  migrate, load presets, serve (embedded PostgreSQL without DATABASE_URL)
     koshiki migrate              apply migrations (as the owner role)
     koshiki tenants load FILE…   load tenant presets, idempotently
+    koshiki import FILE --tenant SLUG  import an agency's register (JSON or CSV; --dry-run)
     koshiki tokens create        issue a platform-operator API token (printed once)
     koshiki tokens list|revoke   manage platform-operator tokens
     koshiki openapi export       write openapi/openapi.json (--check: fail when it differs)
@@ -337,6 +338,67 @@ def tenants_load(files: tuple[Path, ...]) -> None:
     """Load tenant presets (safe to repeat)."""
     with database(_settings()) as settings:
         _load_presets(settings, list(files))
+
+
+# ---- import -----------------------------------------------------------------------------------------
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tenant", "slug", required=True, help="The tenant's slug.")
+@click.option("--dry-run", is_flag=True, help="Check the whole file and say what it would do; change nothing.")
+def import_file(file: Path, slug: str, dry_run: bool) -> None:
+    """Import an agency's register: FILE is the JSON import file, or the CSV of its register (*.csv),
+    as `POST /v1/tenants/{id}/imports` takes them. All or nothing; the same file again changes nothing."""
+    from service.imports import service as imports
+    from service.kit.actor import acting_as, system
+    from service.kit.context import Ctx
+    from service.kit.db import set_tenant
+    from service.kit.errors import ProblemError
+    from service.tenants.service import tenant_by_slug
+
+    raw = file.read_bytes()
+    media_type = "text/csv" if file.suffix.lower() == ".csv" else "application/json"
+    steps = ["read", "checked", "written"]
+    with database(_settings()) as settings:
+
+        async def go(bar: Any) -> Any:
+            clock = SystemClock()
+            db = Database(settings.require_database_url(), pool_size=1, name="koshiki-cli", clock=clock)
+            try:
+                with acting_as(system("cli:import")):
+                    async with db.unit_of_work() as session:
+                        await set_platform(session)
+                        tenant = await tenant_by_slug(session, slug)
+                        if tenant is None:
+                            raise click.ClickException(f"no tenant {slug!r}")
+                        await set_tenant(session, tenant.id)
+                        ctx = Ctx.for_system(session, tenant.id, clock, "cli:import")
+                        summary = await imports.run(
+                            ctx, raw, media_type, dry_run=dry_run, progress=lambda name: bar.update(1, name)
+                        )
+                    bar.update(1, "committed")
+                    return summary
+            finally:
+                await db.dispose()
+
+        try:
+            with click.progressbar(
+                length=len(steps) + 1, label=f"{file.name} → {slug}", show_pos=True, file=sys.stderr
+            ) as bar:
+                summary = asyncio.run(go(bar))
+        except ProblemError as exc:
+            lines = [exc.detail.render("en") if exc.detail else exc.problem]
+            for error in exc.errors:
+                where = error.pointer or ""
+                rendered = error.render("en")
+                if "row" in rendered:
+                    where = f"row {rendered['row']}" + (f", {rendered['column']}" if rendered.get("column") else "")
+                lines.append(f"  {where}: {rendered['detail']}")
+            raise click.ClickException("\n".join(lines)) from exc
+    import msgspec
+
+    click.echo(json.dumps(msgspec.to_builtins(summary), ensure_ascii=False, indent=2))
 
 
 # ---- tokens ----------------------------------------------------------------------------------------

@@ -40,6 +40,8 @@ BODIES: dict[str, Any] = {
     "createTenant": {"slug": "matrix-smuggled", "name_ja": "x", "name_en": "x", "kind": "other"},
     "updateTenant": {"name_en": "hijacked"},
     "createUnit": {"code": "smuggled", "name_ja": "x", "name_en": "x"},
+    "importRegister": {"units": [{"code": "smuggled-import", "name_ja": "x", "name_en": "x"}], "accounts": []},
+    "saveComplianceSnapshot": {"window_days": 30},
     "updateUnit": {"name_en": "hijacked"},
     "createGuidelineVersion": {"document": ehime_document(), "reason": "hijack"},
     "createUser": {
@@ -109,8 +111,13 @@ BODIES: dict[str, Any] = {
         "login_id": "smuggled",
         "holder": "contractor",
     },
+    "acknowledgeGuideline": {"version": 1},
+    "recordTrainingSession": {"held_on": "2026-04-01", "title": "smuggled", "kind": "security", "attendee_ids": []},
 }
-QUERIES: dict[str, str] = {"diffGuidelineVersions": "?from=1&to=1"}
+QUERIES: dict[str, str] = {
+    "diffGuidelineVersions": "?from=1&to=1",
+    "compareComplianceSnapshots": "?from=01234567-89ab-7def-8123-456789abcdef&to=01234567-89ab-7def-8123-456789abcdef",
+}
 # Operations about the caller or public, outside the matrix: they name no other tenant's ids.
 SELF_OR_PUBLIC = {
     "getHealth", "getReadiness", "getGuidelineSchema", "getJwks", "login", "refreshSession",
@@ -221,6 +228,20 @@ async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker
         headers=foreign_admin.headers,
     )
     assert their_agreement.status_code == 201, their_agreement.text
+    their_training = await client.post(
+        f"/v1/tenants/{foreign['id']}/training-sessions",
+        json={**BODIES["recordTrainingSession"], "title": "theirs", "attendee_ids": [foreign_admin.user["id"]]},
+        headers=foreign_admin.headers,
+    )
+    assert their_training.status_code == 201, their_training.text
+    acknowledged = await client.post(
+        f"/v1/tenants/{foreign['id']}/acknowledgements", json={}, headers=foreign_admin.headers
+    )
+    assert acknowledged.status_code == 201, acknowledged.text
+    their_snapshot = await client.post(
+        f"/v1/tenants/{foreign['id']}/compliance/snapshots", json={"window_days": 30}, headers=foreign_admin.headers
+    )
+    assert their_snapshot.status_code == 201, their_snapshot.text
     await settle(app, worker)  # their events delivered now, not while the snapshots are compared
     return {
         "platform": platform,
@@ -246,6 +267,8 @@ async def world(client: httpx.AsyncClient, platform_token: str, app: Any, worker
             "incident_id": their_incident.json()["id"],
             "agreement_id": their_agreement.json()["id"],
             "post_id": their_post.json()["id"],
+            "session_id": their_training.json()["id"],
+            "snapshot_id": their_snapshot.json()["id"],
         },
         "foreign_unit": unit,
         "callers": callers,
@@ -280,6 +303,9 @@ async def snapshot(client: httpx.AsyncClient, world: dict[str, Any]) -> dict[str
         f"/v1/tenants/{tid}/incidents",
         f"/v1/tenants/{tid}/agreements",
         f"/v1/tenants/{tid}/agreements/{world['ids']['agreement_id']}/login-ids",
+        f"/v1/tenants/{tid}/acknowledgements",
+        f"/v1/tenants/{tid}/training-sessions",
+        f"/v1/tenants/{tid}/training-sessions/{world['ids']['session_id']}",
     ]
     state = {}
     for path in paths:
@@ -390,6 +416,12 @@ async def test_the_other_tenants_ids_in_this_tenants_paths_bodies_and_filters(
             },
         ),
         ("GET", f"/v1/tenants/{home}/agreements/{ids['agreement_id']}", None),
+        ("GET", f"/v1/tenants/{home}/training-sessions/{ids['session_id']}", None),
+        (
+            "POST",
+            f"/v1/tenants/{home}/training-sessions",
+            {**BODIES["recordTrainingSession"], "attendee_ids": [ids["user_id"]]},
+        ),
         ("POST", f"/v1/tenants/{home}/agreements/{ids['agreement_id']}/renew", {"ends_on": "2030-03-31"}),
         (
             "POST",
@@ -427,6 +459,8 @@ async def test_the_other_tenants_ids_in_this_tenants_paths_bodies_and_filters(
         f"/v1/tenants/{home}/applications?account_id={ids['account_id']}",
         f"/v1/tenants/{home}/applications?unit_id={ids['unit_id']}",
         f"/v1/tenants/{home}/agreements?account_id={ids['account_id']}",
+        f"/v1/tenants/{home}/acknowledgements?user_id={ids['user_id']}",
+        f"/v1/tenants/{home}/acknowledgements?unit_id={ids['unit_id']}",
     ):
         response = await client.get(url, headers=admin)
         assert response.status_code == 200, response.text

@@ -80,9 +80,43 @@ class AccountsRepository(TenantRepository[Account]):
         )
         return list((await self.session.execute(query)).scalars())
 
+    async def people_of(self, statuses: frozenset[str]) -> set[uuid.UUID]:
+        """The users who manage or operate an account in one of `statuses`."""
+        live = Account.status.in_(statuses)
+        managers = select(Account.operations_manager_id).where(
+            Account.tenant_id == self.tenant_id, live, Account.operations_manager_id.is_not(None)
+        )
+        operators = (
+            select(AccountOperator.user_id)
+            .join(
+                Account, (Account.tenant_id == AccountOperator.tenant_id) & (Account.id == AccountOperator.account_id)
+            )
+            .where(AccountOperator.tenant_id == self.tenant_id, live)
+        )
+        rows = await self.session.execute(managers.union(operators))
+        return {row for row in rows.scalars() if row is not None}
+
     async def among(self, ids: list[uuid.UUID]) -> list[Account]:
         """Those of these accounts that are the tenant's, in one query."""
         return list((await self.session.execute(self.select().where(Account.id.in_(ids)))).scalars())
+
+    async def live_by_keys(self, keys: list[str], live: frozenset[str]) -> list[Account]:
+        """The tenant's accounts in one of `live` holding any of these platform-account keys (an import)."""
+        if not keys:
+            return []
+        query = self.select().where(Account.status.in_(live), Account.account_key.in_(keys) | Account.id_key.in_(keys))
+        return list((await self.session.execute(query)).scalars())
+
+    def add_imported(self, account: Account, operators: list[uuid.UUID], documents: list[AccountDocument]) -> None:
+        """An account brought in from an existing register, with its operators and documents."""
+        self.session.add(account)
+        for user_id in dict.fromkeys(operators):
+            self.session.add(
+                AccountOperator(
+                    account_id=account.id, user_id=user_id, tenant_id=account.tenant_id, assigned_at=account.created_at
+                )
+            )
+        self.session.add_all(documents)
 
     async def purge_people(self, account: Account, marker: str) -> None:
         """Operators go (the posts domain makes its posts forget their people, through PEOPLE_PURGED)."""

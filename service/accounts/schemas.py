@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from service.accounts.models import AccountStatus, AttentionReason
+from service.accounts.models import AccountOrigin, AccountStatus, AttentionReason
 
 Platform = Literal["x", "facebook", "instagram", "youtube", "line", "tiktok", "other"]
 OperatingBody = Literal["direct", "outsourced", "committee", "designated_manager"]
@@ -86,6 +86,12 @@ class AccountRead(msgspec.Struct):
     profile_links_register: bool
     status: AccountStatus
     opened_on: dt.date | None
+    origin: Annotated[
+        AccountOrigin,
+        Meta(
+            description="How it came into the register: an application here, or imported (with or without a consultation on record, or from before the guideline)."
+        ),
+    ]
     closing_on: dt.date | None
     closed_on: dt.date | None
     last_post_at: dt.datetime | None

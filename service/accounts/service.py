@@ -53,8 +53,10 @@ from service.accounts.hooks import (
 from service.accounts.models import (
     ENDED,
     IN_SERVICE,
+    LIVE,
     Account,
     AccountDocument,
+    AccountOrigin,
     AccountStatus,
     AttentionReason,
     ImpersonationWarning,
@@ -234,6 +236,11 @@ async def operator_ids(session: AsyncSession, account: Account) -> list[uuid.UUI
     return await AccountsRepository(session, account.tenant_id).operator_ids(account.id)
 
 
+async def people_of_live_accounts(session: AsyncSession, tenant_id: uuid.UUID) -> set[uuid.UUID]:
+    """The operations managers and operators of the tenant's live accounts (disabled users included)."""
+    return await AccountsRepository(session, tenant_id).people_of(LIVE)
+
+
 async def _check_people(ctx: Ctx, manager: uuid.UUID | None, operators: list[uuid.UUID]) -> None:
     wanted = {u for u in [manager, *operators] if u is not None}
     found = await users.active_ids(ctx.session, ctx.tenant_id, wanted)
@@ -386,6 +393,99 @@ async def open_account(
     renewal round, password rotation, monitoring and reviews) through ACCOUNT_OPENED."""
     account.opened_on = today
     await transition(session, account, "approve", now, **data)
+    await ACCOUNT_OPENED.publish(AccountOpened(session, account, config, now))
+
+
+# ---- an existing register brought in (imports) --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportedDocument:
+    kind: str
+    items: dict[str, str]
+    public_url: str | None
+    disclosed_on_account: bool
+
+
+@dataclass(frozen=True)
+class ImportedAccount:
+    """An account as an agency's register has it: already open since `opened_on`, come in as `origin`."""
+
+    ref: AccountRef
+    unit_id: uuid.UUID
+    display_name: str
+    purpose: str
+    operating_body: str
+    manager_id: uuid.UUID | None
+    operator_ids: list[uuid.UUID]
+    signup_mailbox: str | None
+    verified_badge: bool
+    profile_links_register: bool
+    opened_on: dt.date
+    origin: AccountOrigin
+    documents: list[ImportedDocument]
+    last_post_at: dt.datetime | None = None
+    last_monitored_at: dt.datetime | None = None
+    last_password_change_at: dt.datetime | None = None
+    password_policy_met: bool | None = None  # the latest change's attestation (None: no change recorded)
+
+
+async def live_by_keys(session: AsyncSession, tenant_id: uuid.UUID, refs: list[AccountRef]) -> dict[str, Account]:
+    """The tenant's live accounts matching these platform accounts, by each ref's key (an import
+    matches the file's accounts to the register by their normalised URL key)."""
+    wanted = {ref.key: set(account_keys(ref)) for ref in refs}
+    every = sorted({k for keys in wanted.values() for k in keys})
+    found: dict[str, Account] = {}
+    for account in await AccountsRepository(session, tenant_id).live_by_keys(every, LIVE):
+        held = {account.account_key, account.id_key} - {None}
+        for key, keys in wanted.items():
+            if keys & held:
+                found.setdefault(key, account)
+    return found
+
+
+async def any_held_live(session: AsyncSession, refs: list[AccountRef]) -> bool:
+    """Whether any of these platform accounts is held live anywhere (one query for a whole file)."""
+    keys = sorted({k for ref in refs for k in account_keys(ref)})
+    return bool(keys) and await account_holder(session, keys, None) is not None
+
+
+def add_imported(session: AsyncSession, tenant_id: uuid.UUID, data: ImportedAccount, now: dt.datetime) -> Account:
+    """Register an account as already opened (not flushed: the import flushes a file's accounts
+    at once). Its deadlines begin with `opened_by_import`, once its history is in."""
+    account = Account(
+        id=uuid7(), tenant_id=tenant_id, unit_id=data.unit_id, display_name=data.display_name, purpose=data.purpose,
+        operating_body=data.operating_body, operations_manager_id=data.manager_id, signup_mailbox=data.signup_mailbox,
+        verified_badge=data.verified_badge, profile_links_register=data.profile_links_register,
+        status=AccountStatus.ACTIVE, opened_on=data.opened_on, origin=data.origin,
+        last_post_at=data.last_post_at, last_monitored_at=data.last_monitored_at,
+        last_password_change_at=data.last_password_change_at, needs_attention=False, attention_reasons=[],
+        created_at=now, updated_at=now,
+    )  # fmt: skip
+    apply_ref(account, data.ref)
+    if data.password_policy_met is False:
+        set_attention(account, AttentionReason.PASSWORD_POLICY_NOT_MET, on=True)
+    documents = [
+        AccountDocument(
+            id=uuid7(),
+            tenant_id=tenant_id,
+            account_id=account.id,
+            kind=d.kind,
+            items=d.items,
+            public_url=d.public_url,
+            disclosed_on_account=d.disclosed_on_account,
+            created_at=now,
+            updated_at=now,
+        )
+        for d in data.documents
+    ]
+    AccountsRepository(session, tenant_id).add_imported(account, data.operator_ids, documents)
+    return account
+
+
+async def opened_by_import(session: AsyncSession, account: Account, config: dict[str, Any], now: dt.datetime) -> None:
+    """An imported account is open as an approved one is: the domains that follow accounts begin
+    (its renewal round, password rotation, monitoring and reviews), counted from its history."""
     await ACCOUNT_OPENED.publish(AccountOpened(session, account, config, now))
 
 

@@ -256,6 +256,11 @@ async def latest_version(ctx: Ctx) -> GuidelineVersion | None:
     return await _versions(ctx).latest()
 
 
+async def latest_of(session: AsyncSession, tenant_id: uuid.UUID) -> GuidelineVersion | None:
+    """The tenant's latest recorded version (whatever its effective date), for the system's own work."""
+    return await GuidelineRepository(session, tenant_id).latest()
+
+
 async def latest_number(ctx: Ctx) -> int:
     """The latest version's number (0 before the first): what an If-Match names."""
     latest = await latest_version(ctx)

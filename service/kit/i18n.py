@@ -785,10 +785,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "アカウント名やハンドルを含めないでください。",
         "Do not include the account's name or handle.",
     ),
-    "incident.kind-not-handled": (
-        "この種類のトラブルはガイドラインの対象外です（対象：{kinds}）。",
-        "The guideline handles no incidents of this kind (it handles: {kinds}).",
-    ),
     "incident.takeover-needs-account": (
         "乗っ取りの報告には対象のアカウントを指定してください。",
         "Name the account taken over.",
@@ -890,6 +886,120 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "guideline.publish-item-not-in-items": (
         "公表する項目「{item}」が記載項目に含まれていません。",
         "Published item '{item}' is not among the document's items.",
+    ),
+    # Acknowledgements and training (service/training/).
+    "resource.acknowledgement": ("ガイドラインの確認の記録", "acknowledgement"),
+    "resource.training-session": ("研修の記録", "training session"),
+    "training.held-in-future": (
+        "まだ来ていない日の研修は記録できません。実施した日（今日まで）を指定してください。",
+        "A session can be recorded once held: give a day no later than today.",
+    ),
+    "training.until-before-since": (
+        "期間の終わり（until）が始まり（since）より前になっています。",
+        "The end of the period (until) comes before its start (since).",
+    ),
+    # Imports (service/imports/).
+    "imports.unsupported-media-type": (
+        "取込ファイルは application/json か text/csv で送ってください（受け取った形式：{received}）。",
+        "Send the import file as application/json or text/csv (received: {received}).",
+    ),
+    "imports.csv-encoding": (
+        "CSV の文字コードを読み取れません。UTF-8 か Shift_JIS で保存してください。",
+        "The CSV's character encoding cannot be read: save it as UTF-8 or Shift_JIS.",
+    ),
+    "imports.csv-empty": ("CSV に見出し行がありません。", "The CSV has no heading row."),
+    "imports.csv-missing-column": ("見出し「{column}」の列が必要です。", "A column headed '{column}' is required."),
+    "imports.csv-unknown-column": (
+        "見出し「{column}」は取込の列ではありません。",
+        "'{column}' is not a heading the import reads.",
+    ),
+    "imports.csv-bad-value": (
+        "「{column}」の値「{value}」は使えません（使える値：{allowed}）。",
+        "'{value}' is not a value for '{column}' (use one of: {allowed}).",
+    ),
+    "imports.csv-bad-date": (
+        "「{column}」の「{value}」は日付として読めません（例：2024-04-01）。",
+        "'{value}' in '{column}' is not a date (for example 2024-04-01).",
+    ),
+    "imports.unknown-unit": (
+        "所属コード「{code}」の所属がありません。先に所属を登録するか、ファイルの units に載せてください。",
+        "No unit has the code '{code}': create it first or list it in the file's units.",
+    ),
+    "imports.unknown-parent": (
+        "上位の所属「{code}」がないか、それ自体が下位の所属です。",
+        "The parent unit '{code}' does not exist or is itself nested.",
+    ),
+    "imports.duplicate-unit": ("所属コード「{code}」が二度載っています。", "Unit code '{code}' is listed twice."),
+    "imports.duplicate-account": (
+        "同じアカウントが {first} 件目にも載っています。",
+        "The same account is already listed as entry {first}.",
+    ),
+    "imports.unknown-user": (
+        "「{name}」というログイン ID またはメールアドレスの利用者（有効なもの）がいません。",
+        "No active user has the login ID or e-mail address '{name}'.",
+    ),
+    "imports.held-elsewhere": (
+        "このアカウントは {holder} が公式アカウントとして登録しています。",
+        "This account is registered as official by {holder}.",
+    ),
+    "imports.before-opening": (
+        "アカウントの開設日より前の日時です。",
+        "This is before the account's opening day.",
+    ),
+    "imports.no-offset": (
+        "日時には時差（+09:00 など）を付けてください。",
+        "Give the time with its offset (such as +09:00).",
+    ),
+    # Compliance report (service/compliance/): refusals and one message per finding code.
+    "resource.compliance-snapshot": ("保存した遵守状況報告", "saved compliance report"),
+    "compliance.as-of-future": ("基準日に未来の日付は指定できません。", "The as-of date cannot be in the future."),
+    "compliance.window-days": (
+        "集計期間は{min}日から{max}日の間で指定してください。",
+        "The window must be between {min} and {max} days.",
+    ),
+    "compliance.finding.consultation.none": (
+        "開設時の協議の記録がありません。",
+        "No consultation is on record for the account's opening.",
+    ),
+    "compliance.finding.document.missing": (
+        "必要な文書（{document}）が登録されていません。",
+        "The required document ({document}) is not on record.",
+    ),
+    "compliance.finding.document.incomplete": (
+        "文書（{document}）に記載のない項目があります: {items}",
+        "The document ({document}) leaves items empty: {items}",
+    ),
+    "compliance.finding.document.not_disclosed": (
+        "アカウント運用ポリシーが公開URLにもアカウント上にも掲載されていません。",
+        "The account policy is neither published at a URL nor shown on the account.",
+    ),
+    "compliance.finding.posting.none": (
+        "直近{days}日間に公開した投稿がありません。",
+        "Nothing was published in the last {days} days.",
+    ),
+    "compliance.finding.password.composition_not_met": (
+        "最後のパスワード変更が規則を満たすと申告されていません（または変更の記録がありません）。",
+        "The latest password change is not attested to meet the policy (or none is recorded).",
+    ),
+    "compliance.finding.password.not_changed_yearly": (
+        "基準日までの1年間にパスワード変更の記録がありません。",
+        "No password change is recorded in the year before the as-of date.",
+    ),
+    "compliance.finding.decision.none": (
+        "意思決定の記録がないまま公開した投稿が{posts}件あります。",
+        "{posts} published post(s) have no decision on record.",
+    ),
+    "compliance.finding.monitoring.below": (
+        "モニタリングの実績（{actual}）が定められた頻度（{required}）に届いていません。",
+        "Monitoring as recorded ({actual}) falls short of the required frequency ({required}).",
+    ),
+    "compliance.finding.guideline.not_acknowledged": (
+        "この所属では、現行のガイドライン（第{version}版）を確認した職員がいません。",
+        "Nobody in this unit has acknowledged the guideline in force (version {version}).",
+    ),
+    "compliance.finding.agreement.clause_missing": (
+        "契約（{reference}）に必要な条項（{clause}）の記載がありません。",
+        "The agreement ({reference}) does not state the required clause ({clause}).",
     ),
     # Post checks (service/posts/checks.py): one per finding code, filled from the finding's params.
     "post.check.outside_hours": (

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.repository import TenantRepository
 from service.monitoring.models import AccountReview, MonitoringRecord
@@ -52,3 +53,38 @@ class ReviewsRepository(TenantRepository[AccountReview]):
             query = query.where(AccountReview.kind == kind)
         query = query.order_by(AccountReview.reviewed_on.desc(), AccountReview.id.desc())
         return list((await self.session.execute(query)).scalars())
+
+
+_INSERT_HISTORY = text(
+    """
+    INSERT INTO monitoring_records (id, tenant_id, account_id, monitored_on, issues_found, findings, recorded_by,
+                                    created_at)
+    SELECT r.id, :tenant, r.account_id, r.monitored_on, r.issues_found, r.findings, :by, :now
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:accounts AS uuid[]), CAST(:days AS date[]),
+                  CAST(:issues AS boolean[]), CAST(:findings AS text[]))
+           AS r(id, account_id, monitored_on, issues_found, findings)
+     WHERE NOT EXISTS (SELECT 1 FROM monitoring_records m
+                        WHERE m.tenant_id = :tenant AND m.account_id = r.account_id
+                          AND m.monitored_on = r.monitored_on AND m.findings = r.findings)
+    """
+)
+
+
+async def insert_history(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    rows: list[tuple[uuid.UUID, uuid.UUID, dt.date, bool, str]],
+    by: str,
+    now: dt.datetime,
+) -> int:
+    """Insert monitoring records (id, account, day, issues found, findings) not there yet; how many were."""
+    added = 0
+    for start in range(0, len(rows), 20_000):
+        ids, accounts, days, issues, findings = (list(c) for c in zip(*rows[start : start + 20_000], strict=True))
+        result = await session.execute(
+            _INSERT_HISTORY,
+            {"tenant": tenant_id, "by": by, "now": now, "ids": ids, "accounts": accounts, "days": days,
+             "issues": issues, "findings": findings},
+        )  # fmt: skip
+        added += result.rowcount  # type: ignore[attr-defined]
+    return added

@@ -41,7 +41,7 @@ from service.kit.context import Ctx
 from service.kit.ids import uuid7
 from service.kit.permissions import Permission
 from service.monitoring.models import AccountReview, MonitoringDeadline, MonitoringRecord
-from service.monitoring.repository import MonitoringRepository, ReviewsRepository
+from service.monitoring.repository import MonitoringRepository, ReviewsRepository, insert_history
 from service.tenants.models import Tenant
 from service.tenants.service import tenant_of
 
@@ -322,3 +322,27 @@ async def records_of(ctx: Ctx, account: Account) -> list[MonitoringRecord]:
 
 async def reviews_of(ctx: Ctx, account: Account, kind: str | None) -> list[AccountReview]:
     return await ReviewsRepository(ctx.session, ctx.tenant_id).of_account(account.id, kind)
+
+
+# ---- history brought in (imports) --------------------------------------------------------------------
+
+
+async def record_history(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    rows: list[tuple[uuid.UUID, dt.date, bool, str]],
+    by: str,
+    now: dt.datetime,
+) -> int:
+    """Monitoring records an agency kept before Koshiki (account, day, issues found, findings),
+    set-based; one already recorded (the same account, day and findings) is left as it is. How many
+    were new. The accounts' last look and their next reminder are the caller's (`rescheduled`)."""
+    unique = {(a, day, findings): issues for a, day, issues, findings in rows}
+    prepared = [(uuid7(), a, day, issues, findings) for (a, day, findings), issues in unique.items()]
+    return await insert_history(session, tenant_id, prepared, by, now)
+
+
+async def rescheduled(session: AsyncSession, account: Account, config: dict[str, Any], now: dt.datetime) -> None:
+    """An account's monitoring reminder counted again from its latest record (history came in)."""
+    tenant = await tenant_of(session, account.tenant_id)
+    await schedule_monitoring(session, account, tenant, config, now)

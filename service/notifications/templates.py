@@ -264,6 +264,33 @@ TEMPLATES: dict[str, dict[Lang, tuple[str, str]]] = {
             "You will be reminded weekly until it is.\n",
         ),
     },
+    # Acknowledgements. {version} is the guideline version's number, {due_on} the day to acknowledge by.
+    "guideline.acknowledgement_requested": {
+        "ja": (
+            "【{tenant}】ガイドライン（第{version}版）の確認をお願いします",
+            "{recipient} 様\n\n{tenant}のソーシャルメディア運用ガイドラインが改められ、第{version}版になりました。\n"
+            "内容に目を通し、{due_on} までにシステムで「確認した」と記録してください。\n",
+        ),
+        "en": (
+            "[{tenant}] Please acknowledge guideline version {version}",
+            "Dear {recipient},\n\nThe social media guideline of {tenant} has a new version, number {version}.\n"
+            "Please read it and record your acknowledgement in the system by {due_on}.\n",
+        ),
+    },
+    "guideline.acknowledgement_overdue": {
+        "ja": (
+            "【{tenant}】ガイドライン（第{version}版）の確認がまだの方がいます",
+            "{recipient} 様\n\nガイドライン第{version}版の確認の期限（{due_on}）を過ぎましたが、"
+            "{pending} 名の担当者の確認がまだ記録されていません。\n"
+            "未確認の方は、内容に目を通して速やかに記録してください。\n",
+        ),
+        "en": (
+            "[{tenant}] Guideline version {version} still to be acknowledged",
+            "Dear {recipient},\n\nThe day to acknowledge guideline version {version} ({due_on}) has passed, and "
+            "{pending} of the people asked have not recorded it yet.\n"
+            "If you are one of them, please read it and record your acknowledgement now.\n",
+        ),
+    },
     # Posts. {subject} is the account's name; {post_id} identifies the post in the API and the front end.
     "post.submitted": {
         "ja": (

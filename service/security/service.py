@@ -33,7 +33,7 @@ from service.kit.errors import Msg
 from service.kit.ids import uuid7
 from service.kit.permissions import Permission
 from service.security.models import PasswordChange, SecurityDeadline
-from service.security.repository import PasswordChangesRepository
+from service.security.repository import PasswordChangesRepository, insert_history
 from service.tenants.models import Tenant
 from service.tenants.service import tenant_of
 from service.users.hooks import UserLeft
@@ -244,3 +244,27 @@ async def _event(session: AsyncSession, account: Account, kind: str, now: dt.dat
         data={"account_id": str(account.id), "subject_label": account.display_name, **data},
         now=now,
     )
+
+
+# ---- history brought in (imports) --------------------------------------------------------------------
+
+
+async def record_history(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    rows: list[tuple[uuid.UUID, dt.date, bool, str]],
+    by: str,
+    now: dt.datetime,
+) -> int:
+    """Password changes an agency recorded before Koshiki (account, day, attested to meet the
+    policy, note), set-based; a change already recorded on that day is left as it is. How many were
+    new. The accounts' last change and their rotation are the caller's (`rescheduled`)."""
+    unique = {(a, day): (met, note) for a, day, met, note in rows}
+    prepared = [(uuid7(), a, day, met, note) for (a, day), (met, note) in unique.items()]
+    return await insert_history(session, tenant_id, prepared, by, now)
+
+
+async def rescheduled(session: AsyncSession, account: Account, config: dict[str, Any], now: dt.datetime) -> None:
+    """An account's rotation counted again from its latest change (history came in)."""
+    tenant = await tenant_of(session, account.tenant_id)
+    await schedule_rotation(session, account, tenant, config, now)

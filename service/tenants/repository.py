@@ -70,6 +70,10 @@ class UnitsRepository(TenantRepository[Unit]):
     async def by_code(self, code: str) -> Unit | None:
         return (await self.session.execute(self.select().where(Unit.code == code))).scalar_one_or_none()
 
+    async def by_codes(self) -> dict[str, Unit]:
+        """Every unit of the tenant, by its code."""
+        return {u.code: u for u in (await self.session.execute(self.select())).scalars()}
+
     async def has_children(self, unit_id: uuid.UUID) -> bool:
         count = await self.session.scalar(
             select(func.count()).select_from(Unit).where(Unit.tenant_id == self.tenant_id, Unit.parent_id == unit_id)

@@ -131,6 +131,11 @@ async def unit_by_code(ctx: Ctx, code: str) -> Unit | None:
     return await _units(ctx).by_code(code)
 
 
+async def units_by_code(ctx: Ctx) -> dict[str, Unit]:
+    """Every unit of the tenant, by its code (an import matches units by code)."""
+    return await _units(ctx).by_codes()
+
+
 async def list_units(
     ctx: Ctx, after: uuid.UUID | None, limit: int, *, parent_id: uuid.UUID | None = None
 ) -> tuple[list[Unit], bool]:

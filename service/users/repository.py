@@ -38,11 +38,33 @@ class UsersRepository(TenantRepository[User]):
         query = self.select().where(User.id.in_(list(ids)), User.disabled_at.is_(None)).order_by(User.id)
         return list((await self.session.execute(query)).scalars())
 
+    async def among(self, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these are users of the tenant, disabled or not."""
+        if not ids:
+            return set()
+        query = select(User.id).where(User.tenant_id == self.tenant_id, User.id.in_(list(ids)))
+        return set((await self.session.execute(query)).scalars())
+
     async def any_disabled(self, ids: set[uuid.UUID]) -> bool:
         if not ids:
             return False
         query = select(func.count()).select_from(User).where(User.id.in_(ids), User.disabled_at.is_not(None))
         return bool(await self.session.scalar(query))
+
+    async def active_by_names(self, names: Collection[str]) -> dict[str, uuid.UUID]:
+        """The tenant's active users named by any of these login IDs or e-mail addresses (lower-cased)."""
+        wanted = sorted({n.lower() for n in names})
+        if not wanted:
+            return {}
+        query = select(User.id, func.lower(User.login_id), func.lower(User.email)).where(
+            User.tenant_id == self.tenant_id,
+            User.disabled_at.is_(None),
+            func.lower(User.login_id).in_(wanted) | func.lower(User.email).in_(wanted),
+        )
+        found: dict[str, uuid.UUID] = {}
+        for user_id, login_id, email in await self.session.execute(query):
+            found[login_id], found[email] = user_id, user_id
+        return found
 
     async def by_login_or_email(self, login_id: str, email: str) -> User | None:
         """Across the platform (logins are unique everywhere); RLS limits what this tenant sees,

@@ -56,6 +56,16 @@ async def active_ids(session: AsyncSession, tenant_id: uuid.UUID, ids: set[uuid.
     return await UsersRepository(session, tenant_id).active_ids(ids)
 
 
+async def active_by_names(session: AsyncSession, tenant_id: uuid.UUID, names: Collection[str]) -> dict[str, uuid.UUID]:
+    """The tenant's active users by login ID or e-mail address, keyed by the name lower-cased (an import)."""
+    return await UsersRepository(session, tenant_id).active_by_names(names)
+
+
+async def tenant_user_ids(session: AsyncSession, tenant_id: uuid.UUID, ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these are users of the tenant, disabled or not (people named in its records)."""
+    return await UsersRepository(session, tenant_id).among(ids)
+
+
 async def any_disabled(session: AsyncSession, tenant_id: uuid.UUID, ids: set[uuid.UUID]) -> bool:
     return await UsersRepository(session, tenant_id).any_disabled(ids)
 

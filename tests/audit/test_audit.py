@@ -447,6 +447,16 @@ async def test_every_write_endpoint_leaves_a_trace(
             "POST", f"/v1/tenants/{tid}/agreements/{register['agreement']['id']}/login-ids",
             {"account_id": register["covered"]["id"], "login_id": "vendor", "holder": "contractor"}, admin.headers, "tenant",
         ),
+        "acknowledgeGuideline": ("POST", f"/v1/tenants/{tid}/acknowledgements", {}, admin.headers, "tenant"),
+        "recordTrainingSession": (
+            "POST", f"/v1/tenants/{tid}/training-sessions",
+            {"held_on": "2026-04-01", "title": "SNS研修", "kind": "security", "attendee_ids": [person.user["id"]]},
+            admin.headers, "tenant",
+        ),
+        "importRegister": ("POST", f"/v1/tenants/{tid}/imports", {"accounts": []}, admin.headers, "tenant"),
+        "saveComplianceSnapshot": (
+            "POST", f"/v1/tenants/{tid}/compliance/snapshots", {"window_days": 30}, admin.headers, "tenant",
+        ),
         "logout": ("POST", "/v1/auth/logout", None, admin.headers, "tenant"),
         "logoutEverywhere": ("POST", "/v1/auth/logout-all", None, admin.headers, "tenant"),
     }  # fmt: skip
