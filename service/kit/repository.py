@@ -9,9 +9,10 @@ filter is the first line of defence and lets the planner use the (tenant_id, …
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Executable, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.kit.db import Base
@@ -60,3 +61,25 @@ class TenantRepository(Generic[M]):
     def add(self, row: M) -> M:
         self.session.add(row)
         return row
+
+
+# Rows a set-based insert sends at once (bounded, so a large import never builds one huge statement).
+CHUNK = 20_000
+
+
+async def insert_columns(
+    session: AsyncSession,
+    statement: Executable,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    params: Mapping[str, Any],
+) -> int:
+    """Run an `INSERT … SELECT … FROM unnest(:column, …)` statement over `rows` in chunks, each row's
+    values bound column by column under `columns`' names besides `params`; how many rows it inserted."""
+    added = 0
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        values = dict(zip(columns, (list(column) for column in zip(*chunk, strict=True)), strict=True))
+        result = await session.execute(statement, {**params, **values})
+        added += result.rowcount  # type: ignore[attr-defined]
+    return added

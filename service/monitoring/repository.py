@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.kit.repository import TenantRepository
+from service.kit.repository import TenantRepository, insert_columns
 from service.monitoring.models import AccountReview, MonitoringRecord
 
 
@@ -78,13 +78,10 @@ async def insert_history(
     now: dt.datetime,
 ) -> int:
     """Insert monitoring records (id, account, day, issues found, findings) not there yet; how many were."""
-    added = 0
-    for start in range(0, len(rows), 20_000):
-        ids, accounts, days, issues, findings = (list(c) for c in zip(*rows[start : start + 20_000], strict=True))
-        result = await session.execute(
-            _INSERT_HISTORY,
-            {"tenant": tenant_id, "by": by, "now": now, "ids": ids, "accounts": accounts, "days": days,
-             "issues": issues, "findings": findings},
-        )  # fmt: skip
-        added += result.rowcount  # type: ignore[attr-defined]
-    return added
+    return await insert_columns(
+        session,
+        _INSERT_HISTORY,
+        ("ids", "accounts", "days", "issues", "findings"),
+        rows,
+        {"tenant": tenant_id, "by": by, "now": now},
+    )

@@ -13,7 +13,7 @@ from sqlalchemy import and_, exists, func, select, text, update
 
 from service.accounts.models import Account
 from service.kit.db import Database
-from service.kit.repository import TenantRepository
+from service.kit.repository import TenantRepository, insert_columns
 from service.posts.models import Awaiting, Post, PostReview, PostState, Signoff, SignoffKind
 
 
@@ -228,7 +228,6 @@ _INSERT_PUBLISHED = text(
                           AND p.published_at = r.published_at AND p.published_url IS NOT DISTINCT FROM r.url)
     """
 )
-IMPORT_CHUNK = 20_000
 
 
 async def insert_published(
@@ -236,14 +235,10 @@ async def insert_published(
     author: str, now: dt.datetime,
 ) -> int:  # fmt: skip
     """Insert published posts (id, account, published_at, url, decision, text) not there yet; how many were."""
-    added = 0
-    for start in range(0, len(rows), IMPORT_CHUNK):
-        chunk = rows[start : start + IMPORT_CHUNK]
-        ids, accounts, published, urls, decisions, bodies = (list(column) for column in zip(*chunk, strict=True))
-        result = await session.execute(
-            _INSERT_PUBLISHED,
-            {"tenant": tenant_id, "author": author, "now": now, "ids": ids, "accounts": accounts,
-             "published": published, "urls": urls, "decisions": decisions, "bodies": bodies},
-        )  # fmt: skip
-        added += result.rowcount
-    return added
+    return await insert_columns(
+        session,
+        _INSERT_PUBLISHED,
+        ("ids", "accounts", "published", "urls", "decisions", "bodies"),
+        rows,
+        {"tenant": tenant_id, "author": author, "now": now},
+    )

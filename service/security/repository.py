@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.kit.repository import TenantRepository
+from service.kit.repository import TenantRepository, insert_columns
 from service.security.models import PasswordChange
 
 
@@ -55,13 +55,10 @@ async def insert_history(
     now: dt.datetime,
 ) -> int:
     """Insert password changes (id, account, day, attested to meet the policy, note) not there yet; how many were."""
-    added = 0
-    for start in range(0, len(rows), 20_000):
-        ids, accounts, days, met, notes = (list(c) for c in zip(*rows[start : start + 20_000], strict=True))
-        result = await session.execute(
-            _INSERT_HISTORY,
-            {"tenant": tenant_id, "by": by, "now": now, "ids": ids, "accounts": accounts, "days": days,
-             "met": met, "notes": notes},
-        )  # fmt: skip
-        added += result.rowcount  # type: ignore[attr-defined]
-    return added
+    return await insert_columns(
+        session,
+        _INSERT_HISTORY,
+        ("ids", "accounts", "days", "met", "notes"),
+        rows,
+        {"tenant": tenant_id, "by": by, "now": now},
+    )
