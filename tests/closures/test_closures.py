@@ -30,6 +30,7 @@ from tests.support import (
     settle,
     staff,
 )
+from tests.support.posts import published_post
 
 START = dt.date(2026, 4, 1)  # the frozen clock's day in Tokyo
 
@@ -52,6 +53,8 @@ async def test_ehime_announces_for_thirty_days_then_completes_once_every_step_is
     client: httpx.AsyncClient, platform: dict[str, str], ehime: Agency, time: Time, app: Any, worker: Any
 ) -> None:
     account = await open_account(client, ehime)
+    post = await published_post(client, ehime, account["id"], author=ehime.admin.headers, approver=platform)
+    assert (post["author"], post["approved_by"]) != ("(purged)", None)
     closure = await close(client, ehime, account)
     end = START + dt.timedelta(days=30)
     assert (closure["state"], closure["end_on"], closure["announcement_days"]) == (
@@ -131,6 +134,9 @@ async def test_ehime_announces_for_thirty_days_then_completes_once_every_step_is
     purged = await get(client, ehime, f"/accounts/{account['id']}", platform)
     assert (purged["operator_ids"], purged["operations_manager_id"], purged["signup_mailbox"]) == ([], None, None)
     assert (await get(client, ehime, f"/closures/{closure['id']}", platform))["started_by"] == "(purged)"
+    forgotten = await get(client, ehime, f"/posts/{post['id']}", platform)
+    assert (forgotten["author"], forgotten["approved_by"], forgotten["published_by"]) == ("(purged)", None, None)
+    assert {s["signed_by"] for s in forgotten["signoffs"]} == {"(purged)"}
 
 
 async def test_a_withdrawn_closure_never_completes(

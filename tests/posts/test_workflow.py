@@ -390,3 +390,45 @@ async def test_the_check_endpoint_answers_for_the_minute_it_is_asked(
         assert checked.status_code == 200, checked.text
         answers.append([f["code"] for f in checked.json()["findings"] if f["severity"] == "blocking"])
     assert answers == [[], ["outside_hours"], []]
+
+
+async def test_a_rejection_sends_it_back_and_a_correction_is_a_post_of_its_own(
+    client: httpx.AsyncClient, platform: dict[str, str]
+) -> None:
+    """Rejection carries a reason and an edit makes the post a draft again; a published post is
+    corrected by a new post naming it (上尾市 4(3)ウ), which, once published, the original points to."""
+    ehime = await agency_from_preset(client, platform, "ehime-pref")
+    people = await team(client, platform, ehime)
+    account = await run_by(client, ehime, people)
+    operator, head = people["operator"].headers, people["head"].headers
+    post = await draft(client, ehime, operator, account["id"])
+    await act(client, ehime, post, "submit", operator, attest_all(ehime))
+    assert_problem(await act(client, ehime, post, "reject", head, {}), 422, "validation-error")
+    rejected = await act(client, ehime, post, "reject", head, {"reason": "日付が誤っています"})
+    assert (rejected.json()["state"], rejected.json()["reason"]) == ("rejected", "日付が誤っています")
+    early = await client.post(ehime.url(f"/posts/{post['id']}/corrections"), json=plain_post(ehime, account["id"]),
+                              headers=operator)  # fmt: skip
+    assert assert_problem(early, 409, "conflict")["reason"] == "post-state"
+    edited = await client.patch(ehime.url(f"/posts/{post['id']}"), json={"text": "4月2日のお知らせです。"},
+                                headers={**operator, "If-Match": rejected.headers["etag"]})  # fmt: skip
+    assert edited.json()["state"] == "draft", edited.text
+    await act(client, ehime, post, "submit", operator, attest_all(ehime))
+    await act(client, ehime, post, "approve", head, {})
+    await act(client, ehime, post, "publish", operator, {})
+
+    other = await open_account(client, ehime, operator_ids=[people["operator"].user["id"]])
+    elsewhere = await client.post(ehime.url(f"/posts/{post['id']}/corrections"), json=plain_post(ehime, other["id"]),
+                                  headers=operator)  # fmt: skip
+    assert [e["pointer"] for e in assert_problem(elsewhere, 422, "validation-error")["errors"]] == ["/account_id"]
+    made = await client.post(
+        ehime.url(f"/posts/{post['id']}/corrections"),
+        json=plain_post(ehime, account["id"], text="訂正：4月2日のお知らせです。"),
+        headers=operator,
+    )
+    assert made.status_code == 201, made.text
+    correction = made.json()
+    assert (correction["state"], correction["corrects_id"]) == ("draft", post["id"])
+    await act(client, ehime, correction, "submit", operator, attest_all(ehime))
+    await act(client, ehime, correction, "approve", head, {})
+    await act(client, ehime, correction, "publish", operator, {})
+    assert (await get(client, ehime, f"/posts/{post['id']}", operator))["corrected_by_id"] == correction["id"]
